@@ -1,3 +1,19 @@
+using VirtApi.Endpoints;
+using VirtApi.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddBuiltInConfiguration();
+builder.AddApiDefaults();
+builder.AddPersistence();
+
 var app = builder.Build();
+
+app.UseApiDefaults();
+app.MapInfo();
+app.MapHosts();
+
 app.Run();
+
+/// <summary>The web host's entry point; public so the API tests can start it with WebApplicationFactory.</summary>
+public partial class Program;

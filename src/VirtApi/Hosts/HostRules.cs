@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using VirtApi.Contracts;
+using VirtApi.Persistence;
+using VirtApi.Persistence.Entities;
+
+namespace VirtApi.Hosts;
+
+/// <summary>What makes a host definition valid, shared by the API and the appsettings.json seeding.</summary>
+public static partial class HostRules
+{
+    public const int MaxCpus = 1024;
+    public const long MinMemoryMiB = 64;
+    public const long MaxMemoryMiB = 4L * 1024 * 1024;
+    public const int MaxDevices = 64;
+
+    /// <summary>Every problem with <paramref name="request"/>, by field (camelCase JSON path).</summary>
+    public static Dictionary<string, string[]> Validate(CreateHostRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        CheckName(errors, "name", request.Name);
+        if (request.PhysicalCpus is null)
+        {
+            errors["physicalCpus"] = ["is required"];
+        }
+        else if (request.PhysicalCpus is < 1 or > MaxCpus)
+        {
+            errors["physicalCpus"] = [$"must be between 1 and {MaxCpus}, was {request.PhysicalCpus}"];
+        }
+        if (request.MemoryMiB is null)
+        {
+            errors["memoryMiB"] = ["is required"];
+        }
+        else if (request.MemoryMiB is < MinMemoryMiB or > MaxMemoryMiB)
+        {
+            errors["memoryMiB"] = [$"must be between {MinMemoryMiB} and {MaxMemoryMiB}, was {request.MemoryMiB}"];
+        }
+        if (request.HypervisorType is null)
+        {
+            errors["hypervisorType"] = [$"is required: one of {string.Join(", ", EnumNames.All<HypervisorType>())}"];
+        }
+        var devices = request.Devices ?? [];
+        if (devices.Count > MaxDevices)
+        {
+            errors["devices"] = [$"at most {MaxDevices} devices, was {devices.Count}"];
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < devices.Count; i++)
+        {
+            var device = devices[i];
+            if (device is null)
+            {
+                errors[$"devices[{i}]"] = ["must be an object"];
+                continue;
+            }
+            if (device.Kind is null)
+            {
+                errors[$"devices[{i}].kind"] = [$"is required: one of {string.Join(", ", EnumNames.All<DeviceKind>())}"];
+            }
+            if (CheckName(errors, $"devices[{i}].name", device.Name) && !seen.Add(device.Name!))
+            {
+                errors[$"devices[{i}].name"] = [$"'{device.Name}' is already used by another device of this host"];
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>The entity for a request <see cref="Validate"/> accepted.</summary>
+    public static HostEntity ToEntity(CreateHostRequest request, bool fromConfiguration, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        Name = request.Name!,
+        PhysicalCpus = request.PhysicalCpus!.Value,
+        MemoryMiB = request.MemoryMiB!.Value,
+        HypervisorType = request.HypervisorType!.Value,
+        FromConfiguration = fromConfiguration,
+        CreatedAt = now,
+        Devices = (request.Devices ?? []).Select(d => new HostDeviceEntity
+        {
+            Id = Guid.CreateVersion7(now),
+            Kind = d.Kind!.Value,
+            Name = d.Name!,
+        }).ToList(),
+    };
+
+    /// <summary>The API's view of a host.</summary>
+    public static HostResponse ToResponse(HostEntity host) => new(
+        host.Id,
+        host.Name,
+        host.PhysicalCpus,
+        host.MemoryMiB,
+        host.HypervisorType,
+        host.Devices.OrderBy(d => d.Name, StringComparer.Ordinal).Select(d => new HostDeviceResponse(d.Id, d.Kind, d.Name)).ToList(),
+        new HostUsage(host.MemoryChargedMiB, host.MemoryMiB - host.MemoryChargedMiB, host.PlacedVms),
+        host.FromConfiguration,
+        host.CreatedAt);
+
+    private static bool CheckName(Dictionary<string, string[]> errors, string field, string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            errors[field] = ["is required"];
+            return false;
+        }
+        if (!DnsLabel().IsMatch(name))
+        {
+            errors[field] = ["must be a DNS label: 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit"];
+            return false;
+        }
+        return true;
+    }
+
+    // RFC 1123 section 2.1 host name label.
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+}

@@ -1,0 +1,55 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VirtApi.Hosts;
+using VirtApi.Persistence.Entities;
+
+namespace VirtApi.Persistence;
+
+/// <summary>
+/// Brings the database up to date before the server takes requests: applies the migrations in
+/// <c>migrations/</c>, switches SQLite to write-ahead logging, and seeds the default hosts of
+/// <c>appsettings.json</c>. Every step is idempotent, so a second start against the same file changes nothing.
+/// </summary>
+internal sealed partial class DatabaseInitializer(
+    IServiceScopeFactory scopes,
+    IOptions<List<HostSeed>> seeds,
+    TimeProvider time,
+    ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<VirtApiDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        // WAL lets readers (GET endpoints, the dashboard) proceed while a writer commits; the mode is
+        // stored in the file, so setting it on every start is a no-op after the first.
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        await SeedHostsAsync(db, cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task SeedHostsAsync(VirtApiDbContext db, CancellationToken cancellationToken)
+    {
+        foreach (var seed in seeds.Value)
+        {
+            var errors = HostRules.Validate(seed.ToRequest());
+            if (errors.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"appsettings.json Hosts entry '{seed.Name}' is invalid: " +
+                    string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+            }
+            if (await db.Hosts.AnyAsync(h => h.Name == seed.Name, cancellationToken))
+            {
+                continue;
+            }
+            db.Hosts.Add(HostRules.ToEntity(seed.ToRequest(), fromConfiguration: true, time.GetUtcNow()));
+            LogSeeded(logger, seed.Name!);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Seeded default host {Name} from appsettings.json")]
+    private static partial void LogSeeded(ILogger logger, string name);
+}
