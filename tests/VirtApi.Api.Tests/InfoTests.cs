@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Net;
 using System.Net.Http.Json;
-using System.Data.Common;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
