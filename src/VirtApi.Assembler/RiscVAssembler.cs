@@ -1,0 +1,478 @@
+using System.Text;
+
+namespace VirtApi.Assembler;
+
+/// <summary>
+/// A RISC-V RV64 assembler for the GNU as syntax (see <c>docs/assembler.md</c> for what it accepts):
+/// two passes over the source, the first to lay out sections and place labels, the second to encode
+/// with every symbol known; then an ELF64 executable linked at <see cref="AssemblerOptions.BaseAddress"/>.
+/// Every problem becomes an <see cref="AssemblerError"/>; none escapes as an exception.
+/// </summary>
+public static class RiscVAssembler
+{
+    public static AssemblyResult Assemble(string source, AssemblerOptions? options = null)
+    {
+        options ??= new AssemblerOptions();
+        ArgumentNullException.ThrowIfNull(source);
+        if (Encoding.UTF8.GetByteCount(source) > options.MaxSourceBytes)
+        {
+            return AssemblyResult.Failed([new AssemblerError(1, 1, $"the source is larger than {options.MaxSourceBytes} bytes")]);
+        }
+        try
+        {
+            return new AssemblyRun(source, options).Run();
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A bug in the assembler must still come back as an error, never as an exception.
+            return AssemblyResult.Failed([new AssemblerError(1, 1, $"internal assembler error: {exception.Message}")]);
+        }
+    }
+}
+
+/// <summary>The sections the assembler lays out, in link order.</summary>
+internal enum Section
+{
+    Text,
+    Rodata,
+    Data,
+    Bss,
+}
+
+/// <summary>One source statement: labels, then a directive or an instruction with its operands.</summary>
+internal sealed record Statement(int Line, int Column, string Mnemonic, IReadOnlyList<Operand> Operands, Section Section)
+{
+    public long Offset { get; set; }
+
+    public int Size { get; set; }
+}
+
+/// <summary>An operand's text and the column it starts at.</summary>
+internal readonly record struct Operand(string Text, int Column);
+
+internal sealed partial class AssemblyRun
+{
+    private readonly string _source;
+    private readonly AssemblerOptions _options;
+    private readonly List<Statement> _statements = [];
+    private readonly List<AssemblerError> _errors = [];
+    private readonly Dictionary<string, (Section Section, long Offset, int Line)> _labels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(int Index, Section Section, long Offset)>> _localLabels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Expression, int Line, int Column, int Index)> _equates = new(StringComparer.Ordinal);
+    private readonly long[] _sectionBase = new long[4];
+    private readonly long[] _sectionSize = new long[4];
+    private bool _finalPass;
+    private int _currentIndex;
+    private long _currentAddress;
+
+    public AssemblyRun(string source, AssemblerOptions options)
+    {
+        _source = source;
+        _options = options;
+    }
+
+    public AssemblyResult Run()
+    {
+        Parse();
+        Layout();
+        if (_errors.Count > 0)
+        {
+            return AssemblyResult.Failed(Sorted());
+        }
+        var sections = Encode();
+        if (_errors.Count > 0)
+        {
+            return AssemblyResult.Failed(Sorted());
+        }
+        var symbols = Symbols();
+        var entry = symbols.TryGetValue("_start", out var start) ? start : (ulong)_sectionBase[(int)Section.Text];
+        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry);
+        if (elf.Length > _options.MaxOutputBytes)
+        {
+            return AssemblyResult.Failed([new AssemblerError(1, 1, $"the output would be {elf.Length} bytes, more than the limit of {_options.MaxOutputBytes}")]);
+        }
+        return new AssemblyResult(elf, [], symbols, entry);
+    }
+
+    private List<AssemblerError> Sorted() =>
+        _errors.Distinct().OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
+
+    // Set when an operand of the current statement could not be evaluated, so range checks on the
+    // placeholder value do not add a second, misleading error for the same mistake.
+    private bool _operandFailed;
+
+    private void Error(int line, int column, string message) => _errors.Add(new AssemblerError(line, column, message));
+
+    // ---- parsing ------------------------------------------------------------------------------------
+
+    private void Parse()
+    {
+        var section = Section.Text;
+        var lines = _source.Split('\n');
+        for (var lineIndex = 0; lineIndex < lines.Length; lineIndex++)
+        {
+            var lineNumber = lineIndex + 1;
+            foreach (var (text, startColumn) in SplitStatements(StripComment(lines[lineIndex].TrimEnd('\r'))))
+            {
+                var pos = 0;
+                // Labels: "name:" or "1:" at the start, possibly several.
+                while (true)
+                {
+                    while (pos < text.Length && char.IsWhiteSpace(text[pos]))
+                    {
+                        pos++;
+                    }
+                    var end = pos;
+                    while (end < text.Length && ExpressionParser.IsSymbolChar(text[end]))
+                    {
+                        end++;
+                    }
+                    if (end > pos && end < text.Length && text[end] == ':')
+                    {
+                        DefineLabel(text[pos..end], lineNumber, startColumn + pos, section);
+                        pos = end + 1;
+                        continue;
+                    }
+                    break;
+                }
+                if (pos >= text.Length)
+                {
+                    continue;
+                }
+                var mnemonicEnd = pos;
+                while (mnemonicEnd < text.Length && !char.IsWhiteSpace(text[mnemonicEnd]))
+                {
+                    mnemonicEnd++;
+                }
+                var mnemonic = text[pos..mnemonicEnd].ToLowerInvariant();
+                var operands = SplitOperands(text, mnemonicEnd, startColumn);
+                var column = startColumn + pos;
+                if (TrySwitchSection(mnemonic, operands, ref section, lineNumber, column))
+                {
+                    continue;
+                }
+                _statements.Add(new Statement(lineNumber, column, mnemonic, operands, section));
+            }
+        }
+    }
+
+    private void DefineLabel(string name, int line, int column, Section section)
+    {
+        // The offset is set when the layout pass reaches the next statement (see Layout).
+        if (name.All(char.IsAsciiDigit))
+        {
+            if (!_localLabels.TryGetValue(name, out var list))
+            {
+                _localLabels[name] = list = [];
+            }
+            list.Add((_statements.Count, section, -1));
+            return;
+        }
+        if (_labels.ContainsKey(name) || _equates.ContainsKey(name))
+        {
+            Error(line, column, $"label '{name}' is already defined (line {(_labels.TryGetValue(name, out var first) ? first.Line : _equates[name].Line)})");
+            return;
+        }
+        _labels[name] = (section, -1 - _statements.Count, line);
+    }
+
+    private bool TrySwitchSection(string mnemonic, List<Operand> operands, ref Section section, int line, int column)
+    {
+        Section? target = mnemonic switch
+        {
+            ".text" => Section.Text,
+            ".data" => Section.Data,
+            ".rodata" => Section.Rodata,
+            ".bss" => Section.Bss,
+            ".section" => operands.Count == 0 ? null : SectionByName(operands[0].Text),
+            _ => null,
+        };
+        if (mnemonic == ".section" && target is null)
+        {
+            Error(line, column, operands.Count == 0 ? ".section needs a section name" : $"unknown section '{operands[0].Text}': use .text, .rodata, .data or .bss (or names starting with them)");
+            return true;
+        }
+        if (target is null)
+        {
+            return false;
+        }
+        section = target.Value;
+        return true;
+    }
+
+    private static Section? SectionByName(string name) => name.Trim().Trim('"') switch
+    {
+        var n when n == ".text" || n.StartsWith(".text.", StringComparison.Ordinal) || n == ".init" => Section.Text,
+        var n when n.StartsWith(".rodata", StringComparison.Ordinal) || n.StartsWith(".srodata", StringComparison.Ordinal) => Section.Rodata,
+        var n when n.StartsWith(".data", StringComparison.Ordinal) || n.StartsWith(".sdata", StringComparison.Ordinal) || n.StartsWith(".tohost", StringComparison.Ordinal) => Section.Data,
+        var n when n.StartsWith(".bss", StringComparison.Ordinal) || n.StartsWith(".sbss", StringComparison.Ordinal) => Section.Bss,
+        _ => null,
+    };
+
+    private static string StripComment(string line)
+    {
+        var inString = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (c == '"' && (i == 0 || line[i - 1] != '\\'))
+            {
+                inString = !inString;
+            }
+            else if (!inString && c == '\'' && i + 1 < line.Length)
+            {
+                i += line[i + 1] == '\\' ? 2 : 1;
+                if (i + 1 < line.Length && line[i + 1] == '\'')
+                {
+                    i++;
+                }
+            }
+            else if (!inString && (c == '#' || (c == '/' && i + 1 < line.Length && line[i + 1] == '/')))
+            {
+                return line[..i];
+            }
+        }
+        return line;
+    }
+
+    /// <summary>GNU as for RISC-V separates statements on one line with ';'.</summary>
+    private static IEnumerable<(string Text, int Column)> SplitStatements(string line)
+    {
+        var start = 0;
+        var inString = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            if (line[i] == '"' && (i == 0 || line[i - 1] != '\\'))
+            {
+                inString = !inString;
+            }
+            else if (!inString && line[i] == ';')
+            {
+                yield return (line[start..i], start + 1);
+                start = i + 1;
+            }
+        }
+        yield return (line[start..], start + 1);
+    }
+
+    private static List<Operand> SplitOperands(string text, int from, int startColumn)
+    {
+        var operands = new List<Operand>();
+        var depth = 0;
+        var inString = false;
+        var start = from;
+        for (var i = from; i <= text.Length; i++)
+        {
+            var c = i < text.Length ? text[i] : ',';
+            if (i < text.Length && c == '"' && text[i - 1] != '\\')
+            {
+                inString = !inString;
+            }
+            if (inString)
+            {
+                continue;
+            }
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            if ((c == ',' && depth == 0) || i == text.Length)
+            {
+                var raw = text[start..i];
+                var trimmed = raw.Trim();
+                if (trimmed.Length > 0 || i < text.Length)
+                {
+                    operands.Add(new Operand(trimmed, startColumn + start + (raw.Length - raw.TrimStart().Length)));
+                }
+                start = i + 1;
+            }
+        }
+        return operands;
+    }
+
+    // ---- layout (first pass) ------------------------------------------------------------------------
+
+    private void Layout()
+    {
+        var offsets = new long[4];
+        for (var i = 0; i < _statements.Count; i++)
+        {
+            var statement = _statements[i];
+            PlaceLabelsBefore(i, offsets);
+            var section = (int)statement.Section;
+            statement.Offset = offsets[section];
+            _currentIndex = i;
+            _currentAddress = offsets[section];
+            var output = new SectionWriter(statement.Section);
+            var errorsBefore = _errors.Count;
+            Emit(statement, output);
+            // First-pass errors may come from placeholders for forward references: the second pass judges.
+            _errors.RemoveRange(errorsBefore, _errors.Count - errorsBefore);
+            statement.Size = output.Length;
+            offsets[section] += output.Length;
+        }
+        PlaceLabelsBefore(_statements.Count, offsets);
+
+        // Link order text, rodata, data, bss; each section starts on a 4 KiB page so each gets its own permissions.
+        var address = (long)_options.BaseAddress;
+        for (var s = 0; s < 4; s++)
+        {
+            _sectionBase[s] = address;
+            _sectionSize[s] = offsets[s];
+            address = AlignUp(address + offsets[s], 0x1000);
+        }
+    }
+
+    private void PlaceLabelsBefore(int index, long[] offsets)
+    {
+        foreach (var (name, label) in _labels.Where(l => l.Value.Offset == -1 - index).ToList())
+        {
+            _labels[name] = (label.Section, offsets[(int)label.Section], label.Line);
+        }
+        foreach (var list in _localLabels.Values)
+        {
+            for (var k = 0; k < list.Count; k++)
+            {
+                if (list[k].Index == index && list[k].Offset == -1)
+                {
+                    list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
+                }
+            }
+        }
+    }
+
+    private static long AlignUp(long value, long alignment) => (value + alignment - 1) & ~(alignment - 1);
+
+    // ---- encoding (second pass) ---------------------------------------------------------------------
+
+    private byte[][] Encode()
+    {
+        _finalPass = true;
+        var writers = Enumerable.Range(0, 4).Select(s => new SectionWriter((Section)s)).ToArray();
+        for (var i = 0; i < _statements.Count; i++)
+        {
+            var statement = _statements[i];
+            _currentIndex = i;
+            _currentAddress = _sectionBase[(int)statement.Section] + statement.Offset;
+            _operandFailed = false;
+            var writer = writers[(int)statement.Section];
+            var before = writer.Length;
+            Emit(statement, writer);
+            if (writer.Length - before != statement.Size && _errors.Count == 0)
+            {
+                Error(statement.Line, statement.Column, $"'{statement.Mnemonic}' changed size between passes: a symbol it uses must be defined before this line");
+            }
+        }
+        return writers.Select(w => w.ToArray()).ToArray();
+    }
+
+    private Dictionary<string, ulong> Symbols()
+    {
+        var symbols = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var (name, label) in _labels)
+        {
+            symbols[name] = (ulong)(_sectionBase[(int)label.Section] + label.Offset);
+        }
+        foreach (var name in _equates.Keys)
+        {
+            if (ResolveSymbol(name, out var value, out _))
+            {
+                symbols[name] = (ulong)value;
+            }
+        }
+        return symbols;
+    }
+
+    /// <summary>Resolves a symbol: a label, a local reference like 1b/1f, an equate or <c>.</c>.</summary>
+    private bool ResolveSymbol(string name, out long value, out bool known)
+    {
+        known = true;
+        if (name == ".")
+        {
+            value = _currentAddress;
+            return true;
+        }
+        if (_labels.TryGetValue(name, out var label) && label.Offset >= 0)
+        {
+            value = _sectionBase[(int)label.Section] + label.Offset;
+            return true;
+        }
+        if (name.Length >= 2 && name[^1] is 'b' or 'f' && _localLabels.TryGetValue(name[..^1], out var defs))
+        {
+            var found = name[^1] == 'b'
+                ? defs.LastOrDefault(d => d.Index <= _currentIndex && d.Offset >= 0)
+                : defs.FirstOrDefault(d => d.Index > _currentIndex && d.Offset >= 0);
+            if (found.Offset >= 0 && (found.Index != 0 || defs.Contains(found)))
+            {
+                value = _sectionBase[(int)found.Section] + found.Offset;
+                return true;
+            }
+        }
+        if (_equates.TryGetValue(name, out var equate) && equate.Index <= _currentIndex)
+        {
+            var saved = _currentIndex;
+            _currentIndex = equate.Index;
+            var result = ExpressionParser.Evaluate(equate.Expression, Lookup, out _);
+            _currentIndex = saved;
+            value = result ?? 0;
+            return result is not null;
+        }
+        value = 0;
+        known = _labels.ContainsKey(name) || _equates.ContainsKey(name);
+        return false;
+    }
+
+    private long? Lookup(string name)
+    {
+        if (ResolveSymbol(name, out var value, out var known))
+        {
+            return value;
+        }
+        if (_finalPass)
+        {
+            throw new ExpressionException(known ? $"symbol '{name}' cannot be used before it is defined" : $"undefined symbol '{name}'");
+        }
+        // First pass: a forward reference; the placeholder only sizes the statement.
+        return 0;
+    }
+
+    /// <summary>Evaluates an operand expression; errors are reported at the operand.</summary>
+    private long Value(Statement statement, Operand operand)
+    {
+        var value = ExpressionParser.Evaluate(operand.Text, Lookup, out var error);
+        if (error is not null)
+        {
+            Error(statement.Line, operand.Column, error);
+            _operandFailed = true;
+            return _currentAddress;
+        }
+        return value ?? 0;
+    }
+}
+
+/// <summary>Bytes of one section as they are emitted.</summary>
+internal sealed class SectionWriter(Section section)
+{
+    private readonly List<byte> _bytes = [];
+
+    public Section Section { get; } = section;
+
+    public int Length => _bytes.Count;
+
+    public void Word(uint word)
+    {
+        _bytes.Add((byte)word);
+        _bytes.Add((byte)(word >> 8));
+        _bytes.Add((byte)(word >> 16));
+        _bytes.Add((byte)(word >> 24));
+    }
+
+    public void Value(long value, int size)
+    {
+        for (var i = 0; i < size; i++)
+        {
+            _bytes.Add((byte)(value >> (8 * i)));
+        }
+    }
+
+    public void Byte(byte value) => _bytes.Add(value);
+
+    public byte[] ToArray() => [.. _bytes];
+}
