@@ -6,12 +6,16 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddBuiltInConfiguration();
 builder.AddApiDefaults();
 builder.AddPersistence();
+builder.AddVmRuntime();
 
 var app = builder.Build();
 
 app.UseApiDefaults();
 app.MapInfo();
 app.MapHosts();
+app.MapImages();
+app.MapVms();
+app.MapVmLifecycle();
 
 app.Run();
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using VirtApi.Contracts;
 using VirtApi.Persistence;
 using VirtApi.Persistence.Entities;
@@ -6,7 +5,7 @@ using VirtApi.Persistence.Entities;
 namespace VirtApi.Hosts;
 
 /// <summary>What makes a host definition valid, shared by the API and the appsettings.json seeding.</summary>
-public static partial class HostRules
+public static class HostRules
 {
     public const int MaxCpus = 1024;
     public const long MinMemoryMiB = 64;
@@ -96,20 +95,11 @@ public static partial class HostRules
 
     private static bool CheckName(Dictionary<string, string[]> errors, string field, string? name)
     {
-        if (string.IsNullOrEmpty(name))
+        var error = Names.CheckDnsLabel(name);
+        if (error is not null)
         {
-            errors[field] = ["is required"];
-            return false;
+            errors[field] = [error];
         }
-        if (!DnsLabel().IsMatch(name))
-        {
-            errors[field] = ["must be a DNS label: 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit"];
-            return false;
-        }
-        return true;
+        return error is null;
     }
-
-    // RFC 1123 section 2.1 host name label.
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
-    private static partial Regex DnsLabel();
 }

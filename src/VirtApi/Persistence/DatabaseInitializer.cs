@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VirtApi.Hosts;
+using VirtApi.Hypervisor.Vm;
+using VirtApi.Images;
 using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Persistence;
@@ -8,7 +10,7 @@ namespace VirtApi.Persistence;
 /// <summary>
 /// Brings the database up to date before the server takes requests: applies the migrations in
 /// <c>migrations/</c>, switches SQLite to write-ahead logging, and seeds the default hosts of
-/// <c>appsettings.json</c>. Every step is idempotent, so a second start against the same file changes nothing.
+/// <c>appsettings.json</c> and the built-in images, and stops VMs a restart interrupted. Every step is idempotent, so a second start against the same file changes nothing.
 /// </summary>
 internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
@@ -25,6 +27,35 @@ internal sealed partial class DatabaseInitializer(
         // stored in the file, so setting it on every start is a no-op after the first.
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         await SeedHostsAsync(db, cancellationToken);
+        await BuiltInImages.SeedAsync(db, time, cancellationToken);
+        await StopInterruptedVmsAsync(db, cancellationToken);
+    }
+
+    /// <summary>
+    /// VMs that were running, paused or migrating when the server went down did not survive it
+    /// (their machines lived in this process): they come back stopped, with the reason recorded.
+    /// </summary>
+    private async Task StopInterruptedVmsAsync(VirtApiDbContext db, CancellationToken cancellationToken)
+    {
+        var interrupted = db.Vms.Where(v => v.State == VmState.Running || v.State == VmState.Paused || v.State == VmState.Migrating);
+        if (!await interrupted.AnyAsync(cancellationToken))
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        var count = await db.Vms
+            .Where(v => v.State == VmState.Running || v.State == VmState.Paused || v.State == VmState.Migrating)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(v => v.State, VmState.Stopped)
+                      .SetProperty(v => v.StateReason, StopReasons.HostRestart)
+                      .SetProperty(v => v.ExitCode, (int?)null)
+                      .SetProperty(v => v.StatusSequence, v => v.StatusSequence + 1)
+                      .SetProperty(v => v.UpdatedAt, now),
+                cancellationToken);
+        if (count > 0)
+        {
+            LogStoppedByRestart(logger, count);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -49,6 +80,9 @@ internal sealed partial class DatabaseInitializer(
         }
         await db.SaveChangesAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} VM(s) were running when the server stopped; they are stopped with reason host-restart")]
+    private static partial void LogStoppedByRestart(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded default host {Name} from appsettings.json")]
     private static partial void LogSeeded(ILogger logger, string name);

@@ -3,12 +3,16 @@ using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Persistence;
 
-/// <summary>The service's SQLite database: hosts now; images, VMs, snapshots and migrations as they arrive.</summary>
+/// <summary>The service's SQLite database: hosts, images and VMs; snapshots and migrations as they arrive.</summary>
 public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options) : DbContext(options)
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
 
     public DbSet<HostDeviceEntity> HostDevices => Set<HostDeviceEntity>();
+
+    public DbSet<ImageEntity> Images => Set<ImageEntity>();
+
+    public DbSet<VmEntity> Vms => Set<VmEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VirtApiDbContext).Assembly);

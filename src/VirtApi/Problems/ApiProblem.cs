@@ -21,6 +21,10 @@ public static class ApiProblem
     public static ProblemHttpResult NotFound(string resource, object id) =>
         Problem(StatusCodes.Status404NotFound, ProblemCode.NotFound, $"{resource} not found", $"No {resource.ToLowerInvariant()} has id '{id}'.");
 
+    /// <summary>404 with a specific explanation.</summary>
+    public static ProblemHttpResult NotFoundDetail(string detail) =>
+        Problem(StatusCodes.Status404NotFound, ProblemCode.NotFound, "Not found", detail);
+
     /// <summary>409: the request conflicts with the resource's current state.</summary>
     public static ProblemHttpResult Conflict(string code, string detail, IDictionary<string, object?>? extensions = null) =>
         Problem(StatusCodes.Status409Conflict, code, "The request conflicts with the current state", detail, extensions);

@@ -21,6 +21,36 @@ public static class ProblemCode
     /// <summary>409: the host still has VMs placed on it.</summary>
     public const string HostInUse = "host-in-use";
 
+    /// <summary>409: another image already has that name.</summary>
+    public const string ImageNameTaken = "image-name-taken";
+
+    /// <summary>409: VMs still use the image; <c>vms</c> lists them.</summary>
+    public const string ImageInUse = "image-in-use";
+
+    /// <summary>409: built-in images cannot be changed or deleted.</summary>
+    public const string ImageReadOnly = "image-read-only";
+
+    /// <summary>422: the assembly source has errors; <c>errors</c> lists each with line, column and message.</summary>
+    public const string AssemblyFailed = "assembly-failed";
+
+    /// <summary>422: the uploaded file is not an ELF the machine can load; <c>detail</c> says what is wrong.</summary>
+    public const string InvalidElf = "invalid-elf";
+
+    /// <summary>422: the memory mode does not go with the CPU mode; <c>validCombinations</c> lists the ones that do.</summary>
+    public const string InvalidModeCombination = "invalid-mode-combination";
+
+    /// <summary>422: a valid mode this server does not implement yet; <c>unavailable</c> names it.</summary>
+    public const string ModeUnavailable = "mode-unavailable";
+
+    /// <summary>409: another VM already has that name.</summary>
+    public const string VmNameTaken = "vm-name-taken";
+
+    /// <summary>409: no host (or not the named one) has enough free memory; <c>memoryFreeMiB</c> says how much there is.</summary>
+    public const string HostCapacity = "host-capacity";
+
+    /// <summary>409: the VM's state does not allow the action; <c>state</c> and <c>allowedActions</c> say what does.</summary>
+    public const string InvalidState = "invalid-state";
+
     /// <summary>422: the request is well-formed but names something the service does not support.</summary>
     public const string Unsupported = "unsupported";
 

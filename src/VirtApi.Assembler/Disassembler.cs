@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace VirtApi.Assembler;
+
+/// <summary>
+/// Decodes one RV64IMA/Zicsr/Zifencei/privileged instruction to the spelling of
+/// <c>riscv64-unknown-elf-objdump -d -M no-aliases</c>: mnemonic, a tab, operands separated by commas
+/// with ABI register names, CSRs by name, branch and jump targets as absolute hex addresses.
+/// </summary>
+public static class Disassembler
+{
+    private static readonly Dictionary<int, string> CsrNames =
+        Registers.Csrs.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
+
+    public static string Disassemble(ReadOnlySpan<byte> code, ulong pc, out int length)
+    {
+        if (code.Length < 2)
+        {
+            length = code.Length;
+            return "(truncated)";
+        }
+        if ((code[0] & 3) != 3)
+        {
+            length = 2;
+            return $".insn\t2, 0x{BinaryPrimitives.ReadUInt16LittleEndian(code):x}";
+        }
+        if (code.Length < 4)
+        {
+            length = code.Length;
+            return "(truncated)";
+        }
+        length = 4;
+        var inst = BinaryPrimitives.ReadUInt32LittleEndian(code);
+        return Decode(inst, pc) ?? $".insn\t4, 0x{inst:x}";
+    }
+
+    private static string R(uint inst, int shift) => Registers.Name((int)((inst >> shift) & 0x1f));
+
+    private static string Hex(ulong value) => value.ToString("x", CultureInfo.InvariantCulture);
+
+    private static string? Decode(uint inst, ulong pc)
+    {
+        var rd = R(inst, 7);
+        var rs1 = R(inst, 15);
+        var rs2 = R(inst, 20);
+        var funct3 = (inst >> 12) & 7;
+        var funct7 = inst >> 25;
+        var immI = (int)inst >> 20;
+        var immS = ((int)inst >> 25 << 5) | (int)((inst >> 7) & 0x1f);
+        switch (inst & 0x7f)
+        {
+            case 0x37: return $"lui\t{rd},0x{Hex((inst >> 12) & 0xfffff)}";
+            case 0x17: return $"auipc\t{rd},0x{Hex((inst >> 12) & 0xfffff)}";
+            case 0x6f:
+                {
+                    var offset = ((int)inst >> 31 << 20) | (int)(inst & 0xff000) | (int)(((inst >> 20) & 1) << 11) | (int)(((inst >> 21) & 0x3ff) << 1);
+                    return $"jal\t{rd},{Hex(pc + (ulong)(long)offset)}";
+                }
+            case 0x67 when funct3 == 0: return $"jalr\t{rd},{immI}({rs1})";
+            case 0x63:
+                {
+                    string[] names = ["beq", "bne", "", "", "blt", "bge", "bltu", "bgeu"];
+                    var offset = ((int)inst >> 31 << 12) | (int)(((inst >> 7) & 1) << 11) | (int)(((inst >> 25) & 0x3f) << 5) | (int)(((inst >> 8) & 0xf) << 1);
+                    return names[funct3].Length == 0 ? null : $"{names[funct3]}\t{rs1},{rs2},{Hex(pc + (ulong)(long)offset)}";
+                }
+            case 0x03:
+                {
+                    string[] names = ["lb", "lh", "lw", "ld", "lbu", "lhu", "lwu", ""];
+                    return names[funct3].Length == 0 ? null : $"{names[funct3]}\t{rd},{immI}({rs1})";
+                }
+            case 0x23:
+                {
+                    string[] names = ["sb", "sh", "sw", "sd"];
+                    return funct3 > 3 ? null : $"{names[funct3]}\t{rs2},{immS}({rs1})";
+                }
+            case 0x13:
+                return funct3 switch
+                {
+                    0 => $"addi\t{rd},{rs1},{immI}",
+                    2 => $"slti\t{rd},{rs1},{immI}",
+                    3 => $"sltiu\t{rd},{rs1},{immI}",
+                    4 => $"xori\t{rd},{rs1},{immI}",
+                    6 => $"ori\t{rd},{rs1},{immI}",
+                    7 => $"andi\t{rd},{rs1},{immI}",
+                    1 when inst >> 26 == 0 => $"slli\t{rd},{rs1},0x{Hex((inst >> 20) & 0x3f)}",
+                    5 when inst >> 26 == 0 => $"srli\t{rd},{rs1},0x{Hex((inst >> 20) & 0x3f)}",
+                    5 when inst >> 26 == 0x10 => $"srai\t{rd},{rs1},0x{Hex((inst >> 20) & 0x3f)}",
+                    _ => null,
+                };
+            case 0x1b:
+                return (funct3, funct7) switch
+                {
+                    (0, _) => $"addiw\t{rd},{rs1},{immI}",
+                    (1, 0) => $"slliw\t{rd},{rs1},0x{Hex((inst >> 20) & 0x1f)}",
+                    (5, 0) => $"srliw\t{rd},{rs1},0x{Hex((inst >> 20) & 0x1f)}",
+                    (5, 0x20) => $"sraiw\t{rd},{rs1},0x{Hex((inst >> 20) & 0x1f)}",
+                    _ => null,
+                };
+            case 0x33 or 0x3b:
+                {
+                    var word = (inst & 0x7f) == 0x3b;
+                    var name = (funct7, funct3) switch
+                    {
+                        (0, 0) => "add",
+                        (0x20, 0) => "sub",
+                        (0, 1) => "sll",
+                        (0, 2) => "slt",
+                        (0, 3) => "sltu",
+                        (0, 4) => "xor",
+                        (0, 5) => "srl",
+                        (0x20, 5) => "sra",
+                        (0, 6) => "or",
+                        (0, 7) => "and",
+                        (1, 0) => "mul",
+                        (1, 1) => "mulh",
+                        (1, 2) => "mulhsu",
+                        (1, 3) => "mulhu",
+                        (1, 4) => "div",
+                        (1, 5) => "divu",
+                        (1, 6) => "rem",
+                        (1, 7) => "remu",
+                        _ => null,
+                    };
+                    // OP-32 has only the W forms of add, sub, sll, srl, sra, mul, div, divu, rem and remu.
+                    if (name is null || (word && name is not ("add" or "sub" or "sll" or "srl" or "sra" or "mul" or "div" or "divu" or "rem" or "remu")))
+                    {
+                        return null;
+                    }
+                    return $"{name}{(word ? "w" : "")}\t{rd},{rs1},{rs2}";
+                }
+            case 0x2f when funct3 is 2 or 3:
+                {
+                    var width = funct3 == 2 ? "w" : "d";
+                    var ordering = ((inst >> 25) & 3) switch { 1 => ".rl", 2 => ".aq", 3 => ".aqrl", _ => "" };
+                    var name = (inst >> 27) switch
+                    {
+                        0x02 => "lr",
+                        0x03 => "sc",
+                        0x01 => "amoswap",
+                        0x00 => "amoadd",
+                        0x04 => "amoxor",
+                        0x0c => "amoand",
+                        0x08 => "amoor",
+                        0x10 => "amomin",
+                        0x14 => "amomax",
+                        0x18 => "amominu",
+                        0x1c => "amomaxu",
+                        _ => null,
+                    };
+                    return name switch
+                    {
+                        null => null,
+                        "lr" => $"lr.{width}{ordering}\t{rd},({rs1})",
+                        _ => $"{name}.{width}{ordering}\t{rd},{rs2},({rs1})",
+                    };
+                }
+            case 0x0f:
+                return funct3 switch
+                {
+                    1 => "fence.i",
+                    0 when inst == 0x8330000f => "fence.tso",
+                    0 => $"fence\t{FenceSet((inst >> 24) & 0xf)},{FenceSet((inst >> 20) & 0xf)}",
+                    _ => null,
+                };
+            case 0x73:
+                {
+                    if (funct3 == 0)
+                    {
+                        return inst switch
+                        {
+                            0x00000073 => "ecall",
+                            0x00100073 => "ebreak",
+                            0x10200073 => "sret",
+                            0x30200073 => "mret",
+                            0x10500073 => "wfi",
+                            _ when (inst & 0xfe007fff) == 0x12000073 => $"sfence.vma\t{rs1},{rs2}",
+                            _ => null,
+                        };
+                    }
+                    var csr = (int)(inst >> 20);
+                    var csrName = CsrNames.TryGetValue(csr, out var n) ? n : $"0x{Hex((ulong)csr)}";
+                    string[] names = ["", "csrrw", "csrrs", "csrrc", "", "csrrwi", "csrrsi", "csrrci"];
+                    if (names[funct3].Length == 0)
+                    {
+                        return null;
+                    }
+                    var source = funct3 >= 5 ? ((inst >> 15) & 0x1f).ToString(CultureInfo.InvariantCulture) : rs1;
+                    return $"{names[funct3]}\t{rd},{csrName},{source}";
+                }
+            default:
+                return null;
+        }
+    }
+
+    private static string FenceSet(uint bits) =>
+        string.Concat((bits & 8) != 0 ? "i" : "", (bits & 4) != 0 ? "o" : "", (bits & 2) != 0 ? "r" : "", (bits & 1) != 0 ? "w" : "") is { Length: > 0 } s ? s : "0";
+}

@@ -1,0 +1,307 @@
+using VirtApi.Machine.Bus;
+using VirtApi.Machine.Devices;
+using VirtApi.Machine.Elf;
+using VirtApi.Machine.Memory;
+using VirtApi.Machine.Traps;
+using HartType = VirtApi.Machine.Hart.Hart;
+
+namespace VirtApi.Machine.Board;
+
+/// <summary>How to build a board.</summary>
+public sealed record MachineConfig
+{
+    /// <summary>Harts, 1 to 8.</summary>
+    public int HartCount { get; init; } = 1;
+
+    /// <summary>RAM at 0x8000_0000, a multiple of 4 KiB; sparse.</summary>
+    public ulong MemoryBytes { get; init; } = 128UL << 20;
+
+    /// <summary>mtime advances by one tick every this many instructions a hart retires (a 10 MHz timebase at 1 GHz by default).</summary>
+    public ulong InstructionsPerTimerTick { get; init; } = 100;
+
+    /// <summary>Instructions each hart runs in its turn; a multiple of <see cref="InstructionsPerTimerTick"/>.</summary>
+    public int QuantumInstructions { get; init; } = 1000;
+}
+
+/// <summary>Why <see cref="VirtBoard.Run"/> returned.</summary>
+public enum StopReason
+{
+    /// <summary>The guest powered the board off (test finisher or HTIF).</summary>
+    PoweredOff,
+
+    /// <summary>The instruction budget of this call is spent; the guest can go on.</summary>
+    InstructionLimit,
+
+    /// <summary>The guest asked for a reset (test finisher 0x7777).</summary>
+    Reset,
+
+    /// <summary>Every hart waits in wfi and no timer is armed: only outside input can wake the board.</summary>
+    Idle,
+
+    /// <summary>A hart keeps trapping without retiring an instruction (no usable trap handler).</summary>
+    Stuck,
+}
+
+/// <summary>The end of a run.</summary>
+public readonly record struct RunResult(StopReason Reason, int ExitCode, ulong InstructionsRetired);
+
+/// <summary>
+/// The QEMU <c>virt</c> board (DESIGN.md "The machine"): boot ROM 0x1000, test finisher 0x10_0000,
+/// CLINT 0x200_0000, PLIC 0xC00_0000, UART 0x1000_0000 (PLIC source 10), RAM 0x8000_0000. Harts run
+/// round-robin in fixed quanta on the calling thread, and time is virtual: it advances with retired
+/// instructions, so the same image always runs the same way, however <see cref="Run"/> is sliced.
+/// </summary>
+public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatform
+{
+    public const ulong RamBase = 0x8000_0000;
+    public const ulong TestFinisherBase = 0x10_0000;
+    public const ulong ClintBase = 0x200_0000;
+    public const ulong PlicBase = 0xC00_0000;
+    public const ulong UartBase = 0x1000_0000;
+    public const int UartInterrupt = 10;
+
+    private readonly HartType[] _harts;
+    private readonly MachineConfig _config;
+    private readonly ulong[] _roundStartInstret;
+    private readonly ulong[] _retiredInTurn;
+    private int _current;
+    private ulong _baseTicks;
+    private ulong _tohost;
+    private ulong _fromhost;
+    private bool _resetRequested;
+
+    public VirtBoard(MachineConfig config)
+    {
+        if (config.HartCount is < 1 or > 8)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), config.HartCount, "HartCount must be 1 to 8");
+        }
+        if (config.QuantumInstructions <= 0 || (ulong)config.QuantumInstructions % config.InstructionsPerTimerTick != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), "QuantumInstructions must be a positive multiple of InstructionsPerTimerTick");
+        }
+        _config = config;
+        Bus = new SystemBus(new SparseRam(RamBase, config.MemoryBytes));
+        _harts = new HartType[config.HartCount];
+        for (var i = 0; i < _harts.Length; i++)
+        {
+            _harts[i] = new HartType(i, Bus, this);
+        }
+        _roundStartInstret = new ulong[_harts.Length];
+        _retiredInTurn = new ulong[_harts.Length];
+        Clint = new Clint(this);
+        Plic = new Plic(_harts);
+        Uart = new Uart16550(Plic.Source(UartInterrupt));
+        TestFinisher = new SifiveTest(this);
+        Bus.Register(new AddressRange(TestFinisherBase, SifiveTest.Size), TestFinisher);
+        Bus.Register(new AddressRange(ClintBase, Clint.Size), Clint);
+        Bus.Register(new AddressRange(PlicBase, Plic.Size), Plic);
+        Bus.Register(new AddressRange(UartBase, Uart16550.Size), Uart);
+        if (_harts.Length > 1)
+        {
+            Bus.RamStoreObserver = StoreObserved;
+        }
+    }
+
+    public SystemBus Bus { get; }
+
+    public IReadOnlyList<HartType> Harts => _harts;
+
+    public Clint Clint { get; }
+
+    public Plic Plic { get; }
+
+    public Uart16550 Uart { get; }
+
+    public SifiveTest TestFinisher { get; }
+
+    public bool PoweredOff { get; private set; }
+
+    public int ExitCode { get; private set; }
+
+    /// <summary>Instructions retired by all harts.</summary>
+    public ulong InstructionsRetired { get; private set; }
+
+    /// <summary>Virtual time: the CLINT's mtime at the start of the current round.</summary>
+    public ulong Time => _baseTicks;
+
+    /// <summary>Loads the image into RAM and resets every hart to the boot ROM (which jumps to the entry).</summary>
+    public void Load(ElfImage image)
+    {
+        ElfLoader.CheckFits(image, RamBase, _config.MemoryBytes);
+        foreach (var segment in image.Segments)
+        {
+            Bus.Ram.Load(segment.Address, segment.Data);
+        }
+        Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(image.Entry, deviceTree: 0));
+        if (image.Symbols.TryGetValue("tohost", out var tohost))
+        {
+            // HTIF (riscv-tests convention): the guest writes tohost; 1 = pass, (n << 1) | 1 = test n failed.
+            _tohost = tohost;
+            _fromhost = image.Symbols.GetValueOrDefault("fromhost");
+            Bus.RamStoreObserver = StoreObserved;
+        }
+        foreach (var hart in _harts)
+        {
+            hart.Reset(BootRom.Address);
+        }
+    }
+
+    /// <summary>Runs until power-off, reset, idleness, a stuck hart, or <paramref name="maxInstructions"/> more retired.</summary>
+    public RunResult Run(ulong maxInstructions)
+    {
+        ulong retired = 0;
+        var quantum = (ulong)_config.QuantumInstructions;
+        while (!PoweredOff && !_resetRequested && retired < maxInstructions)
+        {
+            var hart = _harts[_current];
+            if (!hart.Waiting && _retiredInTurn[_current] < quantum)
+            {
+                var ran = hart.Run(Math.Min(quantum - _retiredInTurn[_current], maxInstructions - retired));
+                _retiredInTurn[_current] += ran;
+                retired += ran;
+                InstructionsRetired += ran;
+                if (hart.Stuck)
+                {
+                    return new RunResult(StopReason.Stuck, 0, retired);
+                }
+                if (PoweredOff || _resetRequested || (_retiredInTurn[_current] < quantum && !hart.Waiting))
+                {
+                    break;
+                }
+            }
+            // This hart's turn is over (quantum done or waiting): the next one's, or a new round.
+            _current++;
+            if (_current == _harts.Length)
+            {
+                _current = 0;
+                if (!EndRound())
+                {
+                    return new RunResult(StopReason.Idle, 0, retired);
+                }
+            }
+        }
+        if (PoweredOff)
+        {
+            return new RunResult(StopReason.PoweredOff, ExitCode, retired);
+        }
+        if (_resetRequested)
+        {
+            return new RunResult(StopReason.Reset, 0, retired);
+        }
+        return new RunResult(StopReason.InstructionLimit, 0, retired);
+    }
+
+    /// <summary>
+    /// Advances virtual time by one quantum's ticks; when every hart waits, fast-forwards to the
+    /// earliest timer deadline (DESIGN.md: wfi with nothing pending skips to the next timer event).
+    /// False when every hart waits and no timer can wake any of them.
+    /// </summary>
+    private bool EndRound()
+    {
+        _baseTicks += (ulong)_config.QuantumInstructions / _config.InstructionsPerTimerTick;
+        if (_harts.All(h => h.Waiting))
+        {
+            ulong? earliest = null;
+            foreach (var hart in _harts)
+            {
+                if (hart.NextTimerDeadline() is { } deadline && deadline > _baseTicks && (earliest is null || deadline < earliest))
+                {
+                    earliest = deadline;
+                }
+            }
+            if (earliest is null && _harts.All(h => h.NextTimerDeadline() is not { } d || d > _baseTicks || !TimerCanWake(h)))
+            {
+                StartRound();
+                return _harts.Any(h => !h.Waiting);
+            }
+            if (earliest is { } next)
+            {
+                _baseTicks = next;
+            }
+        }
+        StartRound();
+        return true;
+    }
+
+    private static bool TimerCanWake(HartType hart) => (hart.Csrs.Mie & ((1UL << 7) | (1UL << 5))) != 0;
+
+    private void StartRound()
+    {
+        for (var i = 0; i < _harts.Length; i++)
+        {
+            _roundStartInstret[i] = _harts[i].InstructionsRetired;
+            _retiredInTurn[i] = 0;
+            _harts[i].UpdateTimers();
+        }
+    }
+
+    // ---- platform services for harts and devices ----------------------------------------------------
+
+    ulong Hart.IHartPlatform.Time(HartType hart) =>
+        _baseTicks + ((hart.InstructionsRetired - _roundStartInstret[hart.Id]) / _config.InstructionsPerTimerTick);
+
+    ulong Hart.IHartPlatform.InstretWhenTimeReaches(HartType hart, ulong ticks) =>
+        ticks <= _baseTicks ? hart.InstructionsRetired : _roundStartInstret[hart.Id] + ((ticks - _baseTicks) * _config.InstructionsPerTimerTick);
+
+    ulong Hart.IHartPlatform.MachineTimerCompare(HartType hart) => Clint.TimerCompare[hart.Id];
+
+    bool Hart.IHartPlatform.Halted => PoweredOff || _resetRequested;
+
+    ulong IClintPlatform.Time => _baseTicks;
+
+    int IClintPlatform.HartCount => _harts.Length;
+
+    void IClintPlatform.SoftwareInterrupt(int hart, bool level) => _harts[hart].SetPending(3, level);
+
+    void IClintPlatform.TimerCompareChanged(int hart) => _harts[hart].UpdateTimers();
+
+    public void PowerOff(int exitCode)
+    {
+        if (!PoweredOff)
+        {
+            PoweredOff = true;
+            ExitCode = exitCode;
+        }
+    }
+
+    public void Reset() => _resetRequested = true;
+
+    /// <summary>Every RAM store: breaks other harts' LR reservations on that address, and serves HTIF.</summary>
+    private void StoreObserved(ulong address)
+    {
+        foreach (var hart in _harts)
+        {
+            hart.StoreObserved(address);
+        }
+        if (_tohost != 0 && address == _tohost)
+        {
+            ServeHtif();
+        }
+    }
+
+    private void ServeHtif()
+    {
+        var command = Bus.Ram.Read(_tohost, 8);
+        if (command == 0)
+        {
+            return;
+        }
+        var device = command >> 56;
+        var cmd = (command >> 48) & 0xff;
+        if (device == 0 && (command & 1) != 0)
+        {
+            PowerOff((int)(command >> 1));
+            return;
+        }
+        if (device == 1 && cmd == 1)
+        {
+            Uart.Sink?.Transmit((byte)command);
+        }
+        Bus.Ram.Write(_tohost, 8, 0);
+        if (_fromhost != 0)
+        {
+            Bus.Ram.Write(_fromhost, 8, (device << 56) | (cmd << 48) | 1);
+        }
+    }
+}

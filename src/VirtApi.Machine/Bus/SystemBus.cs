@@ -1,0 +1,71 @@
+using VirtApi.Machine.Memory;
+
+namespace VirtApi.Machine.Bus;
+
+/// <summary>
+/// The physical address space: RAM on a fast path, then memory-mapped devices by half-open range.
+/// Ranges may not overlap (checked at registration, like Firecracker's <c>BusError::Overlap</c>);
+/// an access to no range is an access fault for the hart.
+/// </summary>
+public sealed class SystemBus
+{
+    private readonly List<(AddressRange Range, IMmioDevice Device)> _devices = [];
+    private (AddressRange Range, IMmioDevice Device)[] _lookup = [];
+
+    public SystemBus(SparseRam ram)
+    {
+        Ram = ram;
+    }
+
+    public SparseRam Ram { get; }
+
+    /// <summary>Called for every successful store to RAM (LR/SC reservations, HTIF, later dirty tracking).</summary>
+    public Action<ulong>? RamStoreObserver { get; set; }
+
+    public void Register(AddressRange range, IMmioDevice device)
+    {
+        var ram = new AddressRange(Ram.Base, Ram.Size);
+        if (range.Length == 0 || range.Overlaps(ram) || _devices.Any(d => d.Range.Overlaps(range)))
+        {
+            throw new ArgumentException($"device range {range} is empty or overlaps RAM or another device", nameof(range));
+        }
+        _devices.Add((range, device));
+        _lookup = [.. _devices.OrderBy(d => d.Range.Start)];
+    }
+
+    public bool Read(ulong address, int size, out ulong value)
+    {
+        if (Ram.Contains(address, size))
+        {
+            value = Ram.Read(address, size);
+            return true;
+        }
+        foreach (var (range, device) in _lookup)
+        {
+            if (range.Contains(address, size))
+            {
+                return device.Read(address - range.Start, size, out value);
+            }
+        }
+        value = 0;
+        return false;
+    }
+
+    public bool Write(ulong address, int size, ulong value)
+    {
+        if (Ram.Contains(address, size))
+        {
+            Ram.Write(address, size, value);
+            RamStoreObserver?.Invoke(address);
+            return true;
+        }
+        foreach (var (range, device) in _lookup)
+        {
+            if (range.Contains(address, size))
+            {
+                return device.Write(address - range.Start, size, value);
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,537 @@
+using VirtApi.Machine.Bus;
+using VirtApi.Machine.Devices;
+using VirtApi.Machine.Memory;
+using VirtApi.Machine.Traps;
+
+namespace VirtApi.Machine.Hart;
+
+/// <summary>What a hart needs from its board: virtual time and the power switch.</summary>
+public interface IHartPlatform
+{
+    /// <summary>Virtual time (<c>mtime</c>) as <paramref name="hart"/> sees it now.</summary>
+    ulong Time(Hart hart);
+
+    /// <summary>The retired-instruction count of <paramref name="hart"/> at which time reaches <paramref name="ticks"/>.</summary>
+    ulong InstretWhenTimeReaches(Hart hart, ulong ticks);
+
+    /// <summary>The CLINT's <c>mtimecmp</c> for <paramref name="hart"/>.</summary>
+    ulong MachineTimerCompare(Hart hart);
+
+    /// <summary>Set when the guest powered the board off (test finisher, HTIF): harts stop at once.</summary>
+    bool Halted { get; }
+}
+
+/// <summary>
+/// One RV64IMA hart with Zicsr and Zifencei, M, S and U modes (unprivileged spec 20191213, privileged
+/// spec 1.12). Instructions are decoded as they are fetched; guest traps are values handled in
+/// <see cref="TakeTrap"/>, never .NET exceptions; the run loop allocates nothing.
+/// </summary>
+public sealed partial class Hart : IInterruptPins
+{
+    private readonly ulong[] _x = new ulong[32];
+    private readonly SystemBus _bus;
+    private readonly SparseRam _ram;
+    private readonly IHartPlatform _platform;
+    private ulong _reservation = NoReservation;
+    private const ulong NoReservation = ulong.MaxValue;
+
+    // Traps taken since the last retired instruction: a guest whose every fetch or instruction traps
+    // (no handler installed) makes no progress; the board reports it instead of spinning for ever.
+    private ulong _trapsWithoutProgress;
+
+    public Hart(int id, SystemBus bus, IHartPlatform platform)
+    {
+        Id = id;
+        _bus = bus;
+        _ram = bus.Ram;
+        _platform = platform;
+        Csrs = new CsrFile(id);
+    }
+
+    public int Id { get; }
+
+    public ulong Pc { get; set; }
+
+    public PrivilegeLevel Privilege { get; private set; } = PrivilegeLevel.Machine;
+
+    /// <summary>In <c>wfi</c>: the hart retires nothing until an enabled interrupt is pending (mip &amp; mie).</summary>
+    public bool Waiting { get; private set; }
+
+    /// <summary>Retired instructions (<c>minstret</c>).</summary>
+    public ulong InstructionsRetired { get; private set; }
+
+    public CsrFile Csrs { get; }
+
+    public HartCounters Counters { get; } = new();
+
+    /// <summary>When set, called after every retired instruction (the CLI's --trace); slow path.</summary>
+    public Action<Hart, ulong, uint, PrivilegeLevel>? Trace { get; set; }
+
+    /// <summary>True when traps keep coming with no instruction retired in between.</summary>
+    public bool Stuck => _trapsWithoutProgress >= StuckTrapLimit;
+
+    /// <summary>The last trap taken (for the stuck report).</summary>
+    public (ulong Cause, ulong Tval, ulong Pc) LastTrap { get; private set; }
+
+    private const ulong StuckTrapLimit = 10_000;
+
+    public ulong this[int register]
+    {
+        get => _x[register];
+        set
+        {
+            if (register != 0)
+            {
+                _x[register] = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs until <paramref name="budget"/> instructions have retired, the hart waits in <c>wfi</c>, it is
+    /// stuck in a trap loop, or the board halted. Returns the instructions retired.
+    /// </summary>
+    public ulong Run(ulong budget)
+    {
+        ulong retired = 0;
+        while (retired < budget && !_platform.Halted)
+        {
+            if (_timerCheckAt <= InstructionsRetired)
+            {
+                UpdateTimers();
+            }
+            if (_interruptReady && TakePendingInterrupt())
+            {
+                continue;
+            }
+            if (Waiting)
+            {
+                break;
+            }
+            var pc = Pc;
+            if ((pc & 3) != 0)
+            {
+                RaiseException(ExceptionCause.InstructionAddressMisaligned, pc);
+            }
+            else if (!Fetch(pc, out var instruction))
+            {
+                RaiseException(ExceptionCause.InstructionAccessFault, pc);
+            }
+            else
+            {
+                var privilege = Privilege;
+                if (Execute(instruction, pc))
+                {
+                    Counters.RetiredByPrivilege[(int)privilege]++;
+                    InstructionsRetired++;
+                    retired++;
+                    _trapsWithoutProgress = 0;
+                    Trace?.Invoke(this, pc, instruction, privilege);
+                }
+            }
+            if (_trapsWithoutProgress >= StuckTrapLimit)
+            {
+                break;
+            }
+        }
+        return retired;
+    }
+
+    private bool Fetch(ulong pc, out uint instruction)
+    {
+        if (_ram.Contains(pc, 4))
+        {
+            instruction = (uint)_ram.Read(pc, 4);
+            return true;
+        }
+        var ok = _bus.Read(pc, 4, out var value);
+        instruction = (uint)value;
+        return ok;
+    }
+
+    /// <summary>Executes one instruction; false when it trapped (it then did not retire).</summary>
+    private bool Execute(uint inst, ulong pc)
+    {
+        var rd = (int)((inst >> 7) & 0x1f);
+        var rs1 = (int)((inst >> 15) & 0x1f);
+        var rs2 = (int)((inst >> 20) & 0x1f);
+        var funct3 = (inst >> 12) & 7;
+        var funct7 = inst >> 25;
+        var a = _x[rs1];
+        var b = _x[rs2];
+        var next = pc + 4;
+        ulong result;
+        switch (inst & 0x7f)
+        {
+            case 0x37: // LUI
+                result = (ulong)(long)(int)(inst & 0xfffff000);
+                break;
+            case 0x17: // AUIPC
+                result = pc + (ulong)(long)(int)(inst & 0xfffff000);
+                break;
+            case 0x6f: // JAL
+                {
+                    var target = pc + (ulong)ImmJ(inst);
+                    if ((target & 3) != 0)
+                    {
+                        return RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
+                    }
+                    result = next;
+                    next = target;
+                    break;
+                }
+            case 0x67: // JALR
+                {
+                    if (funct3 != 0)
+                    {
+                        return Illegal(inst);
+                    }
+                    var target = (a + (ulong)ImmI(inst)) & ~1UL;
+                    if ((target & 3) != 0)
+                    {
+                        return RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
+                    }
+                    result = next;
+                    next = target;
+                    break;
+                }
+            case 0x63: // BRANCH
+                {
+                    bool taken;
+                    switch (funct3)
+                    {
+                        case 0: taken = a == b; break;
+                        case 1: taken = a != b; break;
+                        case 4: taken = (long)a < (long)b; break;
+                        case 5: taken = (long)a >= (long)b; break;
+                        case 6: taken = a < b; break;
+                        case 7: taken = a >= b; break;
+                        default: return Illegal(inst);
+                    }
+                    if (taken)
+                    {
+                        var target = pc + (ulong)ImmB(inst);
+                        if ((target & 3) != 0)
+                        {
+                            return RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
+                        }
+                        next = target;
+                    }
+                    Pc = next;
+                    return true;
+                }
+            case 0x03: // LOAD
+                {
+                    var address = a + (ulong)ImmI(inst);
+                    int size;
+                    switch (funct3)
+                    {
+                        case 0 or 4: size = 1; break;
+                        case 1 or 5: size = 2; break;
+                        case 2 or 6: size = 4; break;
+                        case 3: size = 8; break;
+                        default: return Illegal(inst);
+                    }
+                    if (!Load(address, size, out var value))
+                    {
+                        return false;
+                    }
+                    result = funct3 switch
+                    {
+                        0 => (ulong)(long)(sbyte)value,
+                        1 => (ulong)(long)(short)value,
+                        2 => (ulong)(long)(int)value,
+                        _ => value,
+                    };
+                    break;
+                }
+            case 0x23: // STORE
+                {
+                    if (funct3 > 3)
+                    {
+                        return Illegal(inst);
+                    }
+                    var address = a + (ulong)ImmS(inst);
+                    if (!Store(address, 1 << (int)funct3, b))
+                    {
+                        return false;
+                    }
+                    Pc = next;
+                    return true;
+                }
+            case 0x13: // OP-IMM
+                {
+                    var imm = (ulong)ImmI(inst);
+                    var shamt = (int)((inst >> 20) & 0x3f);
+                    switch (funct3)
+                    {
+                        case 0: result = a + imm; break;
+                        case 2: result = (long)a < (long)imm ? 1UL : 0; break;
+                        case 3: result = a < imm ? 1UL : 0; break;
+                        case 4: result = a ^ imm; break;
+                        case 6: result = a | imm; break;
+                        case 7: result = a & imm; break;
+                        case 1:
+                            if ((inst >> 26) != 0)
+                            {
+                                return Illegal(inst);
+                            }
+                            result = a << shamt;
+                            break;
+                        default: // 5
+                            result = (inst >> 26) switch
+                            {
+                                0x00 => a >> shamt,
+                                0x10 => (ulong)((long)a >> shamt),
+                                _ => ulong.MaxValue,
+                            };
+                            if ((inst >> 26) is not (0x00 or 0x10))
+                            {
+                                return Illegal(inst);
+                            }
+                            break;
+                    }
+                    break;
+                }
+            case 0x1b: // OP-IMM-32
+                {
+                    var shamt = (int)((inst >> 20) & 0x1f);
+                    switch (funct3)
+                    {
+                        case 0: result = SignExtend32((uint)a + (uint)ImmI(inst)); break;
+                        case 1 when funct7 == 0: result = SignExtend32((uint)a << shamt); break;
+                        case 5 when funct7 == 0: result = SignExtend32((uint)a >> shamt); break;
+                        case 5 when funct7 == 0x20: result = (ulong)(long)((int)a >> shamt); break;
+                        default: return Illegal(inst);
+                    }
+                    break;
+                }
+            case 0x33: // OP
+                if (funct7 == 1)
+                {
+                    result = MulDiv(funct3, a, b);
+                    break;
+                }
+                switch ((funct7 << 3) | funct3)
+                {
+                    case 0x000: result = a + b; break;
+                    case 0x100: result = a - b; break;
+                    case 0x001: result = a << (int)(b & 63); break;
+                    case 0x002: result = (long)a < (long)b ? 1UL : 0; break;
+                    case 0x003: result = a < b ? 1UL : 0; break;
+                    case 0x004: result = a ^ b; break;
+                    case 0x005: result = a >> (int)(b & 63); break;
+                    case 0x105: result = (ulong)((long)a >> (int)(b & 63)); break;
+                    case 0x006: result = a | b; break;
+                    case 0x007: result = a & b; break;
+                    default: return Illegal(inst);
+                }
+                break;
+            case 0x3b: // OP-32
+                if (funct7 == 1)
+                {
+                    if (funct3 is 1 or 2 or 3)
+                    {
+                        return Illegal(inst);
+                    }
+                    result = MulDivWord(funct3, a, b);
+                    break;
+                }
+                switch ((funct7 << 3) | funct3)
+                {
+                    case 0x000: result = SignExtend32((uint)a + (uint)b); break;
+                    case 0x100: result = SignExtend32((uint)a - (uint)b); break;
+                    case 0x001: result = SignExtend32((uint)a << (int)(b & 31)); break;
+                    case 0x005: result = SignExtend32((uint)a >> (int)(b & 31)); break;
+                    case 0x105: result = (ulong)(long)((int)a >> (int)(b & 31)); break;
+                    default: return Illegal(inst);
+                }
+                break;
+            case 0x2f: // AMO
+                return ExecuteAtomic(inst, rd, a, b, next);
+            case 0x0f: // MISC-MEM: FENCE, FENCE.I (one hart's view is always ordered here; there is no cache to flush)
+                if (funct3 > 1)
+                {
+                    return Illegal(inst);
+                }
+                Pc = next;
+                return true;
+            case 0x73: // SYSTEM
+                return ExecuteSystem(inst, rd, rs1, funct3, pc);
+            default:
+                return Illegal(inst);
+        }
+        if (rd != 0)
+        {
+            _x[rd] = result;
+        }
+        Pc = next;
+        return true;
+    }
+
+    /// <summary>M extension, 64-bit (unprivileged spec chapter 7): division by zero and overflow have defined results.</summary>
+    private static ulong MulDiv(uint funct3, ulong a, ulong b) => funct3 switch
+    {
+        0 => a * b,
+        1 => (ulong)(long)(Int128.CreateTruncating((long)a) * (long)b >> 64),
+        2 => (ulong)(long)(Int128.CreateTruncating((long)a) * (Int128)(UInt128)b >> 64),
+        3 => (ulong)((UInt128)a * b >> 64),
+        4 => b == 0 ? ulong.MaxValue : (long)a == long.MinValue && (long)b == -1 ? a : (ulong)((long)a / (long)b),
+        5 => b == 0 ? ulong.MaxValue : a / b,
+        6 => b == 0 ? a : (long)a == long.MinValue && (long)b == -1 ? 0 : (ulong)((long)a % (long)b),
+        _ => b == 0 ? a : a % b,
+    };
+
+    /// <summary>M extension W forms: operate on the low 32 bits, sign-extend the 32-bit result.</summary>
+    private static ulong MulDivWord(uint funct3, ulong a, ulong b)
+    {
+        var x = (int)a;
+        var y = (int)b;
+        return funct3 switch
+        {
+            0 => (ulong)(long)(x * y),
+            4 => y == 0 ? ulong.MaxValue : x == int.MinValue && y == -1 ? (ulong)(long)x : (ulong)(long)(x / y),
+            5 => (uint)y == 0 ? ulong.MaxValue : SignExtend32((uint)x / (uint)y),
+            6 => y == 0 ? (ulong)(long)x : x == int.MinValue && y == -1 ? 0 : (ulong)(long)(x % y),
+            _ => (uint)y == 0 ? (ulong)(long)x : SignExtend32((uint)x % (uint)y),
+        };
+    }
+
+    /// <summary>A extension (chapter 8): LR/SC with a reservation other harts' stores break, and AMOs.</summary>
+    private bool ExecuteAtomic(uint inst, int rd, ulong address, ulong b, ulong next)
+    {
+        var funct3 = (inst >> 12) & 7;
+        if (funct3 is not (2 or 3))
+        {
+            return Illegal(inst);
+        }
+        var size = funct3 == 2 ? 4 : 8;
+        var funct5 = inst >> 27;
+        if ((address & (ulong)(size - 1)) != 0)
+        {
+            // Misaligned LR is a load fault; SC and AMOs raise store/AMO faults (privileged spec 3.6.3.x).
+            return RaiseException(funct5 == 0x02 ? ExceptionCause.LoadAddressMisaligned : ExceptionCause.StoreAddressMisaligned, address);
+        }
+        ulong result;
+        switch (funct5)
+        {
+            case 0x02: // LR
+                if (!Load(address, size, out var loaded))
+                {
+                    return false;
+                }
+                result = size == 4 ? (ulong)(long)(int)loaded : loaded;
+                _reservation = address;
+                break;
+            case 0x03: // SC
+                if (_reservation == address)
+                {
+                    if (!Store(address, size, b))
+                    {
+                        return false;
+                    }
+                    result = 0;
+                }
+                else
+                {
+                    result = 1;
+                }
+                _reservation = NoReservation;
+                break;
+            default:
+                {
+                    if (!_ram.Contains(address, size))
+                    {
+                        // AMOs to devices are not supported by this board: an access fault, as on a bus without AMO support.
+                        return RaiseException(ExceptionCause.StoreAccessFault, address);
+                    }
+                    var old = _ram.Read(address, size);
+                    var oldSigned = size == 4 ? (ulong)(long)(int)old : old;
+                    var operand = size == 4 ? (ulong)(long)(int)b : b;
+                    ulong value = funct5 switch
+                    {
+                        0x01 => operand,
+                        0x00 => oldSigned + operand,
+                        0x04 => oldSigned ^ operand,
+                        0x0c => oldSigned & operand,
+                        0x08 => oldSigned | operand,
+                        0x10 => (long)oldSigned < (long)operand ? oldSigned : operand,
+                        0x14 => (long)oldSigned > (long)operand ? oldSigned : operand,
+                        0x18 => Unsigned(oldSigned, size) < Unsigned(operand, size) ? oldSigned : operand,
+                        0x1c => Unsigned(oldSigned, size) > Unsigned(operand, size) ? oldSigned : operand,
+                        _ => ulong.MaxValue,
+                    };
+                    if (funct5 is not (0x01 or 0x00 or 0x04 or 0x0c or 0x08 or 0x10 or 0x14 or 0x18 or 0x1c))
+                    {
+                        return Illegal(inst);
+                    }
+                    _bus.Write(address, size, value);
+                    result = oldSigned;
+                    break;
+                }
+        }
+        if (rd != 0)
+        {
+            _x[rd] = result;
+        }
+        Pc = next;
+        return true;
+    }
+
+    private static ulong Unsigned(ulong value, int size) => size == 4 ? (uint)value : value;
+
+    /// <summary>Breaks this hart's reservation when any hart stores to its address (chapter 8.2).</summary>
+    internal void StoreObserved(ulong address)
+    {
+        if ((_reservation & ~7UL) == (address & ~7UL))
+        {
+            _reservation = NoReservation;
+        }
+    }
+
+    private bool Load(ulong address, int size, out ulong value)
+    {
+        if ((address & (ulong)(size - 1)) != 0)
+        {
+            value = 0;
+            return RaiseException(ExceptionCause.LoadAddressMisaligned, address);
+        }
+        if (_ram.Contains(address, size))
+        {
+            value = _ram.Read(address, size);
+            return true;
+        }
+        if (_bus.Read(address, size, out value))
+        {
+            return true;
+        }
+        return RaiseException(ExceptionCause.LoadAccessFault, address);
+    }
+
+    private bool Store(ulong address, int size, ulong value)
+    {
+        if ((address & (ulong)(size - 1)) != 0)
+        {
+            return RaiseException(ExceptionCause.StoreAddressMisaligned, address);
+        }
+        if (_bus.Write(address, size, value))
+        {
+            return true;
+        }
+        return RaiseException(ExceptionCause.StoreAccessFault, address);
+    }
+
+    private bool Illegal(uint inst) => RaiseException(ExceptionCause.IllegalInstruction, inst);
+
+    private static ulong SignExtend32(uint value) => (ulong)(long)(int)value;
+
+    private static long ImmI(uint inst) => (int)inst >> 20;
+
+    private static long ImmS(uint inst) => ((int)inst >> 25 << 5) | (int)((inst >> 7) & 0x1f);
+
+    private static long ImmB(uint inst) =>
+        ((int)inst >> 31 << 12) | (int)(((inst >> 7) & 1) << 11) | (int)(((inst >> 25) & 0x3f) << 5) | (int)(((inst >> 8) & 0xf) << 1);
+
+    private static long ImmJ(uint inst) =>
+        ((int)inst >> 31 << 20) | (int)(inst & 0xff000) | (int)(((inst >> 20) & 1) << 11) | (int)(((inst >> 21) & 0x3ff) << 1);
+}

@@ -1,0 +1,24 @@
+namespace VirtApi.Machine.Hart;
+
+/// <summary>
+/// What one hart counted while it ran, each at the place the work happens: retirement, trap entry,
+/// interrupt entry. Plain fields: the hart increments them on its own thread.
+/// </summary>
+public sealed class HartCounters
+{
+    /// <summary>Retired instructions by the privilege level they ran at (index: 0 U, 1 S, 3 M).</summary>
+    public ulong[] RetiredByPrivilege { get; } = new ulong[4];
+
+    /// <summary>Exceptions taken, by cause (index = mcause code).</summary>
+    public ulong[] Exceptions { get; } = new ulong[16];
+
+    /// <summary>Interrupts taken, by cause (index = mcause code without the interrupt bit).</summary>
+    public ulong[] Interrupts { get; } = new ulong[16];
+
+    /// <summary>Sv39 page-table walks (none while satp is Bare).</summary>
+    public ulong PageWalks { get; set; }
+
+    public ulong TlbHits { get; set; }
+
+    public ulong TlbMisses { get; set; }
+}

@@ -1,0 +1,283 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using VirtApi.Contracts;
+using VirtApi.Hosts;
+using VirtApi.Hypervisor.Vm;
+using VirtApi.Images;
+using VirtApi.Persistence;
+using VirtApi.Persistence.Entities;
+using VirtApi.Problems;
+using VirtApi.Runtime;
+using VirtApi.Vms;
+
+namespace VirtApi.Endpoints;
+
+/// <summary>VM definitions (<c>/api/v1/vms</c>): create, list, read, change and delete.</summary>
+public static class VmsApi
+{
+    public const int MaxPageSize = 500;
+
+    public static RouteGroupBuilder MapVms(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/vms").WithTags("Vms");
+
+        group.MapPost("/", CreateVm)
+            .WithName(nameof(CreateVm))
+            .WithSummary("Define a VM")
+            .WithDescription("Validates the image, vCPUs, memory, modes and name, places the VM on the named or least-loaded host and charges its memory there.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", ListVms)
+            .WithName(nameof(ListVms))
+            .WithSummary("List VMs")
+            .WithDescription("VMs by name, filtered by state and host, a page at a time (offset, limit up to 500).");
+        group.MapGet("/{id:guid}", GetVm)
+            .WithName(nameof(GetVm))
+            .WithSummary("Get a VM")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPatch("/{id:guid}", UpdateVm)
+            .WithName(nameof(UpdateVm))
+            .WithSummary("Change a VM that is not running")
+            .WithDescription("Name, vCPUs, memory, modes and budget; refused with 409 while the VM is running, paused or migrating.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapDelete("/{id:guid}", DeleteVm)
+            .WithName(nameof(DeleteVm))
+            .WithSummary("Delete a VM")
+            .WithDescription("Stops it first if it runs, then frees its host memory.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    public static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>> CreateVm(
+        CreateVmRequest request, VirtApiDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = VmRules.Validate(request.Name, request.Vcpus, request.MemoryMiB, request.InstructionBudget, nameRequired: true);
+        if (request.ImageId is null)
+        {
+            errors["imageId"] = ["is required"];
+        }
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == request.ImageId, cancellationToken);
+        if (image is null)
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["imageId"] = [$"no image has id '{request.ImageId}'"] });
+        }
+        var (cpuMode, profile, memoryMode) = VmRules.Modes(request.Cpu, request.Memory);
+        if (ModeProblem(cpuMode, profile, memoryMode) is { } modeProblem)
+        {
+            return modeProblem;
+        }
+        var required = VmRules.RequiredMemoryMiB(ImageRules.LoadEnd(image));
+        var memory = request.MemoryMiB ?? Math.Max(VmRules.DefaultMemoryMiB, required);
+        if (memory < required)
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["memoryMiB"] = [$"must be at least {required} to hold image '{image.Name}'"] });
+        }
+        if (request.HostId is { } namedHost && !await db.Hosts.AnyAsync(h => h.Id == namedHost, cancellationToken))
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["hostId"] = [$"no host has id '{namedHost}'"] });
+        }
+        if (await db.Vms.AnyAsync(v => v.Name == request.Name, cancellationToken))
+        {
+            return NameTaken(request.Name!);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var hostId = await HostPlacement.ChargeAsync(db, request.HostId, memory, cancellationToken);
+        if (hostId is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return await HostPlacement.CapacityProblemAsync(db, request.HostId, memory, cancellationToken);
+        }
+        var now = time.GetUtcNow();
+        var vm = new VmEntity
+        {
+            Id = Guid.CreateVersion7(now),
+            Name = request.Name!,
+            ImageId = image.Id,
+            HostId = hostId.Value,
+            Vcpus = request.Vcpus ?? 1,
+            MemoryMiB = memory,
+            CpuMode = cpuMode,
+            CpuProfile = profile,
+            MemoryMode = memoryMode,
+            InstructionBudget = request.InstructionBudget is > 0 ? request.InstructionBudget : null,
+            State = VmState.Created,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Vms.Add(vm);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique name index caught a concurrent create; the host charge rolls back with it.
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            if (await db.Vms.AnyAsync(v => v.Name == request.Name, cancellationToken))
+            {
+                return NameTaken(request.Name!);
+            }
+            throw;
+        }
+        return TypedResults.Created($"/api/v1/vms/{vm.Id}", VmRules.ToResponse(vm));
+    }
+
+    public static async Task<Results<Ok<VmPage>, ValidationProblem>> ListVms(
+        VirtApiDbContext db, VmSupervisor supervisor, string? state, Guid? hostId, int? offset, int? limit, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        VmState? stateFilter = null;
+        if (state is not null)
+        {
+            if (EnumNames.TryParse<VmState>(state, out var parsed))
+            {
+                stateFilter = parsed;
+            }
+            else
+            {
+                errors["state"] = [$"must be one of {string.Join(", ", EnumNames.All<VmState>())}"];
+            }
+        }
+        if (offset is < 0)
+        {
+            errors["offset"] = ["must be 0 or more"];
+        }
+        if (limit is < 1 or > MaxPageSize)
+        {
+            errors["limit"] = [$"must be between 1 and {MaxPageSize}"];
+        }
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        var query = db.Vms.AsNoTracking();
+        if (hostId is not null)
+        {
+            query = query.Where(v => v.HostId == hostId);
+        }
+        // The live state is the worker's; the stored one can lag it by a moment, so filter after merging.
+        var all = (await query.OrderBy(v => v.Name).ToListAsync(cancellationToken)).Select(v => Live(v, supervisor)).ToList();
+        var matching = stateFilter is null ? all : all.Where(v => v.State == stateFilter).ToList();
+        var skip = offset ?? 0;
+        var take = limit ?? 50;
+        return TypedResults.Ok(new VmPage(matching.Skip(skip).Take(take).Select(VmRules.ToResponse).ToList(), matching.Count, skip, take));
+    }
+
+    public static async Task<Results<Ok<VmResponse>, ProblemHttpResult>> GetVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        return vm is null ? ApiProblem.NotFound("VM", id) : TypedResults.Ok(VmRules.ToResponse(Live(vm, supervisor)));
+    }
+
+    public static async Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> UpdateVm(
+        Guid id, UpdateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        if (vm is null)
+        {
+            return ApiProblem.NotFound("VM", id);
+        }
+        var errors = VmRules.Validate(request.Name, request.Vcpus, request.MemoryMiB, request.InstructionBudget, nameRequired: false);
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        var live = Live(vm, supervisor);
+        if (live.State is VmState.Running or VmState.Paused or VmState.Migrating)
+        {
+            return VmLifecycleApi.StateConflict(live, "change its definition");
+        }
+        var (cpuMode, profile, memoryMode) = VmRules.Modes(request.Cpu, request.Memory, vm);
+        if (ModeProblem(cpuMode, profile, memoryMode) is { } modeProblem)
+        {
+            return modeProblem;
+        }
+        var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == vm.ImageId, cancellationToken);
+        var memory = request.MemoryMiB ?? vm.MemoryMiB;
+        var required = VmRules.RequiredMemoryMiB(ImageRules.LoadEnd(image));
+        if (memory < required)
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["memoryMiB"] = [$"must be at least {required} to hold image '{image.Name}'"] });
+        }
+        if (request.Name is not null && request.Name != vm.Name && await db.Vms.AnyAsync(v => v.Name == request.Name, cancellationToken))
+        {
+            return NameTaken(request.Name);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (memory != vm.MemoryMiB && !await HostPlacement.RechargeAsync(db, vm.HostId, memory - vm.MemoryMiB, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return await HostPlacement.CapacityProblemAsync(db, vm.HostId, memory - vm.MemoryMiB, cancellationToken);
+        }
+        vm.Name = request.Name ?? vm.Name;
+        vm.Vcpus = request.Vcpus ?? vm.Vcpus;
+        vm.MemoryMiB = memory;
+        vm.CpuMode = cpuMode;
+        vm.CpuProfile = profile;
+        vm.MemoryMode = memoryMode;
+        if (request.InstructionBudget is { } budget)
+        {
+            vm.InstructionBudget = budget > 0 ? budget : null;
+        }
+        vm.UpdatedAt = time.GetUtcNow();
+        if (supervisor.Find(id) is { } worker)
+        {
+            var answer = await worker.SendAsync(new ReconfigureCommand(VmSupervisor.Spec(vm, image)));
+            if (!answer.Accepted)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return VmLifecycleApi.StateConflict(vm.WithStatus(answer.Status), "change its definition");
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(VmRules.ToResponse(Live(vm, supervisor)));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        if (vm is null)
+        {
+            return ApiProblem.NotFound("VM", id);
+        }
+        await supervisor.RetireAsync(id);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await HostPlacement.ReleaseAsync(db, vm.HostId, vm.MemoryMiB, cancellationToken);
+        db.Vms.Remove(vm);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The stored VM with the live status of its worker, when it has one.</summary>
+    internal static VmEntity Live(VmEntity vm, VmSupervisor supervisor)
+    {
+        if (supervisor.Find(vm.Id) is not { } worker)
+        {
+            return vm;
+        }
+        return vm.WithStatus(worker.Status);
+    }
+
+    private static ProblemHttpResult? ModeProblem(Hypervisor.Techniques.CpuMode cpu, Hypervisor.Techniques.CpuProfile profile, Hypervisor.Techniques.MemoryMode memory) =>
+        VmRules.CheckModes(cpu, profile, memory) is { } problem
+            ? ApiProblem.Unprocessable(
+                problem.Code,
+                problem.Detail,
+                new Dictionary<string, object?> { [problem.Code == ProblemCode.ModeUnavailable ? "unavailable" : "validCombinations"] = problem.Extension })
+            : null;
+
+    private static ProblemHttpResult NameTaken(string name) =>
+        ApiProblem.Conflict(ProblemCode.VmNameTaken, $"A VM named '{name}' already exists.", new Dictionary<string, object?> { ["name"] = name });
+}

@@ -1,0 +1,24 @@
+using VirtApi.Hypervisor.Techniques;
+using VirtApi.Hypervisor.Vm;
+using VirtApi.Runtime;
+
+namespace VirtApi.Extensions;
+
+internal static class VmRuntimeExtensions
+{
+    /// <summary>The scheduler, the VM workers' supervisor, the event hub and the state recorder.</summary>
+    public static WebApplicationBuilder AddVmRuntime(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SchedulerOptions>()
+            .BindConfiguration(SchedulerOptions.Section)
+            .Validate(o => o.QuantumInstructions is >= 1_000 and <= 100_000_000, "Scheduler:QuantumInstructions must be between 1000 and 100000000")
+            .Validate(o => o.Threads >= 0, "Scheduler:Threads must be 0 (one per core) or more")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IGuestExecutionFactory, GuestExecutionFactory>();
+        builder.Services.AddSingleton<VmEventHub>();
+        builder.Services.AddSingleton<VmSupervisor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<VmSupervisor>());
+        builder.Services.AddHostedService<VmStateRecorder>();
+        return builder;
+    }
+}
