@@ -9,14 +9,17 @@ namespace VirtApi.Hypervisor.Vm;
 /// </summary>
 public sealed class ConsoleLog
 {
-    private readonly byte[] _ring;
+    private readonly int _capacity;
     private readonly Lock _lock = new();
+    private byte[] _ring;
     private long _written;
 
     public ConsoleLog(int capacity = 1 << 20)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 16);
-        _ring = new byte[capacity];
+        _capacity = capacity;
+        // The ring grows as output arrives, so an idle VM that printed a line costs a few KiB, not the bound.
+        _ring = new byte[Math.Min(capacity, 4096)];
     }
 
     /// <summary>Bytes the guest has written in all, including dropped ones: the offset of the next byte.</summary>
@@ -38,7 +41,7 @@ public sealed class ConsoleLog
         {
             lock (_lock)
             {
-                return Math.Max(0, _written - _ring.Length);
+                return Math.Max(0, _written - _capacity);
             }
         }
     }
@@ -47,8 +50,7 @@ public sealed class ConsoleLog
     {
         lock (_lock)
         {
-            _ring[_written % _ring.Length] = value;
-            _written++;
+            Put(value);
         }
     }
 
@@ -58,10 +60,20 @@ public sealed class ConsoleLog
         {
             foreach (var b in bytes)
             {
-                _ring[_written % _ring.Length] = b;
-                _written++;
+                Put(b);
             }
         }
+    }
+
+    private void Put(byte value)
+    {
+        if (_written == _ring.Length && _ring.Length < _capacity)
+        {
+            // Not wrapped yet, so the bytes are in order: copy them into a ring twice the size.
+            Array.Resize(ref _ring, Math.Min(_capacity, _ring.Length * 2));
+        }
+        _ring[_written % _ring.Length] = value;
+        _written++;
     }
 
     /// <summary>Up to <paramref name="max"/> bytes from offset <paramref name="since"/>.</summary>
@@ -70,6 +82,7 @@ public sealed class ConsoleLog
         lock (_lock)
         {
             var oldest = Math.Max(0, _written - _ring.Length);
+            System.Diagnostics.Debug.Assert(_ring.Length == _capacity || _written <= _ring.Length);
             var start = Math.Clamp(since, oldest, _written);
             var count = (int)Math.Min(max, _written - start);
             var bytes = new byte[count];

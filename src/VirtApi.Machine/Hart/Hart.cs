@@ -516,6 +516,12 @@ public sealed partial class Hart : IInterruptPins
         }
         if (_bus.Write(address, size, value))
         {
+            // A store by this hart into its own reservation granule also ends the reservation:
+            // the spec allows the SC to fail (A extension 8.2), and QEMU's does.
+            if ((_reservation & ~7UL) == (address & ~7UL))
+            {
+                _reservation = NoReservation;
+            }
             return true;
         }
         return RaiseException(ExceptionCause.StoreAccessFault, address);

@@ -1,0 +1,48 @@
+using VirtApi.Assembler;
+using VirtApi.Machine.Board;
+using VirtApi.Machine.Devices;
+using VirtApi.Machine.Elf;
+
+namespace VirtApi.Machine.Tests.Differential;
+
+/// <summary>A test program of <c>Programs/</c>: the prelude and the program, assembled by our assembler.</summary>
+internal static class GuestProgram
+{
+    public static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "Programs");
+
+    public static byte[] Assemble(string name)
+    {
+        var source = File.ReadAllText(Path.Combine(Folder, "prelude.S")) + File.ReadAllText(Path.Combine(Folder, name + ".S"));
+        var result = RiscVAssembler.Assemble(source, new AssemblerOptions { FileName = name + ".S" });
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        return result.Elf;
+    }
+
+    /// <summary>Runs an image on a fresh board: console bytes, exit code, instructions and the stop reason.</summary>
+    public static Outcome Run(byte[] elf, int harts = 1, ulong budget = 50_000_000, ulong slice = ulong.MaxValue, Action<VirtBoard>? beforeRun = null)
+    {
+        var board = new VirtBoard(new MachineConfig { HartCount = harts, MemoryBytes = 64UL << 20 });
+        var console = new Capture();
+        board.Uart.Sink = console;
+        board.Load(ElfLoader.Parse(elf));
+        beforeRun?.Invoke(board);
+        RunResult result;
+        ulong left = budget;
+        do
+        {
+            result = board.Run(Math.Min(slice, left));
+            left -= result.InstructionsRetired;
+        }
+        while (result.Reason == StopReason.InstructionLimit && left > 0);
+        return new Outcome(console.Bytes.ToArray(), result.Reason, board.ExitCode, board.InstructionsRetired, board);
+    }
+
+    public sealed record Outcome(byte[] Console, StopReason Reason, int ExitCode, ulong Instructions, VirtBoard Board);
+
+    private sealed class Capture : ISerialSink
+    {
+        public List<byte> Bytes { get; } = [];
+
+        public void Transmit(byte value) => Bytes.Add(value);
+    }
+}
