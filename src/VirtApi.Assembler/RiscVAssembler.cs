@@ -59,6 +59,9 @@ internal sealed partial class AssemblyRun
     private readonly Dictionary<string, (Section Section, long Offset, int Line)> _labels = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(int Index, Section Section, long Offset)>> _localLabels = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Expression, int Line, int Column, int Index)> _equates = new(StringComparer.Ordinal);
+
+    // Labels waiting for the offset of the statement that follows them, by that statement's index.
+    private readonly Dictionary<int, List<string>> _labelsBefore = [];
     private readonly long[] _sectionBase = new long[4];
     private readonly long[] _sectionSize = new long[4];
     private bool _finalPass;
@@ -159,6 +162,10 @@ internal sealed partial class AssemblyRun
     private void DefineLabel(string name, int line, int column, Section section)
     {
         // The offset is set when the layout pass reaches the next statement (see Layout).
+        if (!_labelsBefore.TryGetValue(_statements.Count, out var pending))
+        {
+            _labelsBefore[_statements.Count] = pending = [];
+        }
         if (name.All(char.IsAsciiDigit))
         {
             if (!_localLabels.TryGetValue(name, out var list))
@@ -166,6 +173,7 @@ internal sealed partial class AssemblyRun
                 _localLabels[name] = list = [];
             }
             list.Add((_statements.Count, section, -1));
+            pending.Add(name);
             return;
         }
         if (_labels.ContainsKey(name) || _equates.ContainsKey(name))
@@ -174,6 +182,7 @@ internal sealed partial class AssemblyRun
             return;
         }
         _labels[name] = (section, -1 - _statements.Count, line);
+        pending.Add(name);
     }
 
     private bool TrySwitchSection(string mnemonic, List<Operand> operands, ref Section section, int line, int column)
@@ -322,18 +331,26 @@ internal sealed partial class AssemblyRun
 
     private void PlaceLabelsBefore(int index, long[] offsets)
     {
-        foreach (var (name, label) in _labels.Where(l => l.Value.Offset == -1 - index).ToList())
+        if (!_labelsBefore.TryGetValue(index, out var names))
         {
-            _labels[name] = (label.Section, offsets[(int)label.Section], label.Line);
+            return;
         }
-        foreach (var list in _localLabels.Values)
+        foreach (var name in names)
         {
-            for (var k = 0; k < list.Count; k++)
+            if (_localLabels.TryGetValue(name, out var list))
             {
-                if (list[k].Index == index && list[k].Offset == -1)
+                for (var k = list.Count - 1; k >= 0; k--)
                 {
-                    list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
+                    if (list[k].Index == index && list[k].Offset == -1)
+                    {
+                        list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
+                        break;
+                    }
                 }
+            }
+            else if (_labels.TryGetValue(name, out var label) && label.Offset == -1 - index)
+            {
+                _labels[name] = (label.Section, offsets[(int)label.Section], label.Line);
             }
         }
     }

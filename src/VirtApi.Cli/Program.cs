@@ -1,4 +1,5 @@
 // virtapi run IMAGE [--harts N] [--memory MIB] [--max-instructions N] [--trace]
+// virtapi assemble SOURCE.S OUTPUT.elf
 // Runs a bare-metal RISC-V image (ELF, or assembly assembled on the fly) on the QEMU-virt-compatible
 // machine. The guest's console goes to stdout byte for byte; the summary goes to stderr; the exit code
 // is the guest's (test finisher or HTIF), 124 when the instruction limit ended the run, 125 when a
@@ -10,8 +11,21 @@ using VirtApi.Machine.Board;
 using VirtApi.Machine.Devices;
 using VirtApi.Machine.Elf;
 
-const string Usage = "usage: virtapi run IMAGE [--harts N] [--memory MIB] [--max-instructions N] [--trace]";
+const string Usage = "usage: virtapi run IMAGE [--harts N] [--memory MIB] [--max-instructions N] [--trace]\n       virtapi assemble SOURCE.S OUTPUT.elf";
 
+if (args.Length == 3 && args[0] == "assemble")
+{
+    var assembledFile = RiscVAssembler.Assemble(File.ReadAllText(args[1]), new AssemblerOptions { FileName = Path.GetFileName(args[1]) });
+    foreach (var error in assembledFile.Errors)
+    {
+        Console.Error.WriteLine($"{args[1]}:{error.Line}:{error.Column}: {error.Message}");
+    }
+    if (assembledFile.Succeeded)
+    {
+        File.WriteAllBytes(args[2], assembledFile.Elf);
+    }
+    return assembledFile.Succeeded ? 0 : 2;
+}
 if (args.Length < 2 || args[0] != "run")
 {
     Console.Error.WriteLine(Usage);
