@@ -1,0 +1,95 @@
+using System.Text.RegularExpressions;
+using VirtApi.TestSupport;
+
+namespace VirtApi.Assembler.Tests;
+
+/// <summary>
+/// The disassembler against <c>riscv64-unknown-elf-objdump -d -M no-aliases</c> on the corpus, and
+/// disassemble-then-assemble giving the same bytes.
+/// </summary>
+public sealed partial class DisassemblerTests
+{
+    private static readonly string CorpusFolder = Path.Combine(AppContext.BaseDirectory, "Corpus");
+
+    private static (byte[] Text, ulong Address) Text(string name)
+    {
+        var result = RiscVAssembler.Assemble(File.ReadAllText(Path.Combine(CorpusFolder, name + ".S")));
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        var text = ElfSections.Read(result.Elf).Single(s => s.Name == ".text");
+        return (text.Bytes, text.Address);
+    }
+
+    private static List<(ulong Pc, string Text)> Ours(byte[] code, ulong address)
+    {
+        var lines = new List<(ulong, string)>();
+        for (var offset = 0; offset < code.Length;)
+        {
+            var text = Disassembler.Disassemble(code.AsSpan(offset), address + (ulong)offset, out var length);
+            lines.Add((address + (ulong)offset, text));
+            offset += length;
+        }
+        return lines;
+    }
+
+    [SkippableTheory]
+    [InlineData("base")]
+    [InlineData("pseudo")]
+    public void Disassembly_MatchesObjdump(string name)
+    {
+        var objdump = ExternalTool.Require("riscv64-unknown-elf-objdump", "binutils-riscv64-unknown-elf");
+        var result = RiscVAssembler.Assemble(File.ReadAllText(Path.Combine(CorpusFolder, name + ".S")));
+        var work = Directory.CreateTempSubdirectory("virtapi-objdump-").FullName;
+        try
+        {
+            var elf = Path.Combine(work, name + ".elf");
+            File.WriteAllBytes(elf, result.Elf);
+            var run = ExternalTool.Run(objdump, ["-d", "-M", "no-aliases", "-j", ".text", elf], TimeSpan.FromSeconds(30));
+            Assert.Equal(0, run.ExitCode);
+            var expected = new Dictionary<ulong, string>();
+            foreach (Match line in ObjdumpLine().Matches(System.Text.Encoding.ASCII.GetString(run.Stdout)))
+            {
+                // objdump appends "# comment" for some operands; drop it and the symbol after targets.
+                var text = line.Groups["text"].Value.Split('#')[0].Trim();
+                text = SymbolSuffix().Replace(text, "");
+                expected[Convert.ToUInt64(line.Groups["pc"].Value, 16)] = text;
+            }
+            var (code, address) = Text(name);
+            foreach (var (pc, text) in Ours(code, address))
+            {
+                Assert.True(expected.TryGetValue(pc, out var want), $"objdump has no instruction at {pc:x}");
+                Assert.Equal(want, text);
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("base")]
+    [InlineData("pseudo")]
+    public void DisassembleThenAssemble_GivesTheSameBytes(string name)
+    {
+        var (code, address) = Text(name);
+        // Branch and jump targets come out as absolute addresses: assemble each line at its own address.
+        foreach (var (pc, text) in Ours(code, address))
+        {
+            var line = AbsoluteTarget().Replace(text.Replace('\t', ' '), m => $"{m.Groups[1].Value}0x{m.Groups[2].Value}");
+            var reassembled = RiscVAssembler.Assemble($".globl _start\n_start:\n    {line}\n", new AssemblerOptions { BaseAddress = pc });
+            Assert.True(reassembled.Succeeded, $"{pc:x}: '{line}': {string.Join("; ", reassembled.Errors)}");
+            var bytes = ElfSections.Read(reassembled.Elf).Single(s => s.Name == ".text").Bytes;
+            Assert.Equal(code.AsSpan((int)(pc - address), bytes.Length).ToArray(), bytes);
+        }
+    }
+
+    [GeneratedRegex(@"^\s*(?<pc>[0-9a-f]+):\s+[0-9a-f]{8}\s+(?<text>[^\n]+)$", RegexOptions.Multiline)]
+    private static partial Regex ObjdumpLine();
+
+    [GeneratedRegex(@"\s*<[^>]+>$")]
+    private static partial Regex SymbolSuffix();
+
+    // "jal ra,80000010" / "beq a0,a1,80000004": the last operand of a branch or jal is a bare hex address.
+    [GeneratedRegex(@"^((?:jal|beq|bne|blt|bge|bltu|bgeu) (?:[a-z0-9]+,){1,2})([0-9a-f]+)$")]
+    private static partial Regex AbsoluteTarget();
+}
