@@ -5,6 +5,7 @@ namespace VirtApi.Machine.Hart;
 public sealed partial class Hart
 {
     private bool _interruptReady;
+    private bool _paging;
     private ulong _timerCheckAt;
 
     // ---- SYSTEM instructions (privileged spec chapter 3.3, unprivileged chapter 9) --------------------
@@ -55,8 +56,9 @@ public sealed partial class Hart
                         {
                             return Illegal(inst);
                         }
+                        FlushTlb(rs1 != 0 ? _x[rs1] : null, ((inst >> 20) & 0x1f) != 0 ? _x[(inst >> 20) & 0x1f] : null);
                         Pc = pc + 4;
-                        return true; // with satp Bare there are no cached translations to drop
+                        return true;
                     }
                     return Illegal(inst);
             }
@@ -222,12 +224,12 @@ public sealed partial class Hart
                 {
                     return false;
                 }
-                // Only Bare (MODE 0) is implemented; a write of another mode has no effect at all (section 4.1.11).
-                if ((value >> 60) == 0)
+                // Bare (0) and Sv39 (8) are implemented; a write of another mode has no effect at all (section 4.1.11).
+                if ((value >> 60) is 0 or 8)
                 {
                     c.Satp = value;
                 }
-                return true;
+                break;
             case 0xF11 or 0xF12 or 0xF13 or 0xF14 or 0x301:
                 return true; // read-only values or WARL with writes ignored (misa)
             case 0x300:
@@ -378,6 +380,9 @@ public sealed partial class Hart
     /// <summary>Recomputes whether an interrupt would be taken now, and wakes the hart from wfi if one is pending.</summary>
     private void UpdateInterruptReady()
     {
+        // Also refreshes the cached "is translation on" flag: everything that changes privilege,
+        // satp or mstatus passes through here.
+        _paging = (Csrs.Satp >> 60) == 8 && (Privilege != PrivilegeLevel.Machine || (Csrs.Mstatus & CsrFile.Mprv) != 0);
         var pending = Csrs.Mip & Csrs.Mie;
         if (pending != 0)
         {

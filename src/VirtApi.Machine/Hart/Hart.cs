@@ -113,11 +113,7 @@ public sealed partial class Hart : IInterruptPins
             {
                 RaiseException(ExceptionCause.InstructionAddressMisaligned, pc);
             }
-            else if (!Fetch(pc, out var instruction))
-            {
-                RaiseException(ExceptionCause.InstructionAccessFault, pc);
-            }
-            else
+            else if (Fetch(pc, out var instruction))
             {
                 var privilege = Privilege;
                 if (Execute(instruction, pc))
@@ -137,16 +133,26 @@ public sealed partial class Hart : IInterruptPins
         return retired;
     }
 
+    /// <summary>Fetches the instruction at <paramref name="pc"/>; false when that raised a fault.</summary>
     private bool Fetch(ulong pc, out uint instruction)
     {
-        if (_ram.Contains(pc, 4))
+        instruction = 0;
+        var physical = pc;
+        if (_paging && !Translate(pc, AccessType.Fetch, out physical))
         {
-            instruction = (uint)_ram.Read(pc, 4);
+            return false;
+        }
+        if (_ram.Contains(physical, 4))
+        {
+            instruction = (uint)_ram.Read(physical, 4);
             return true;
         }
-        var ok = _bus.Read(pc, 4, out var value);
-        instruction = (uint)value;
-        return ok;
+        if (_bus.Read(physical, 4, out var value))
+        {
+            instruction = (uint)value;
+            return true;
+        }
+        return RaiseException(ExceptionCause.InstructionAccessFault, pc);
     }
 
     /// <summary>Executes one instruction; false when it trapped (it then did not retire).</summary>
@@ -440,10 +446,15 @@ public sealed partial class Hart : IInterruptPins
                 break;
             default:
                 {
+                    var virtualAddress = address;
+                    if (_paging && !Translate(virtualAddress, AccessType.Store, out address))
+                    {
+                        return false;
+                    }
                     if (!_ram.Contains(address, size))
                     {
                         // AMOs to devices are not supported by this board: an access fault, as on a bus without AMO support.
-                        return RaiseException(ExceptionCause.StoreAccessFault, address);
+                        return RaiseException(ExceptionCause.StoreAccessFault, virtualAddress);
                     }
                     var old = _ram.Read(address, size);
                     var oldSigned = size == 4 ? (ulong)(long)(int)old : old;
@@ -489,12 +500,17 @@ public sealed partial class Hart : IInterruptPins
         }
     }
 
-    private bool Load(ulong address, int size, out ulong value)
+    private bool Load(ulong virtualAddress, int size, out ulong value)
     {
-        if ((address & (ulong)(size - 1)) != 0)
+        value = 0;
+        if ((virtualAddress & (ulong)(size - 1)) != 0)
         {
-            value = 0;
-            return RaiseException(ExceptionCause.LoadAddressMisaligned, address);
+            return RaiseException(ExceptionCause.LoadAddressMisaligned, virtualAddress);
+        }
+        var address = virtualAddress;
+        if (_paging && !Translate(virtualAddress, AccessType.Load, out address))
+        {
+            return false;
         }
         if (_ram.Contains(address, size))
         {
@@ -505,14 +521,19 @@ public sealed partial class Hart : IInterruptPins
         {
             return true;
         }
-        return RaiseException(ExceptionCause.LoadAccessFault, address);
+        return RaiseException(ExceptionCause.LoadAccessFault, virtualAddress);
     }
 
-    private bool Store(ulong address, int size, ulong value)
+    private bool Store(ulong virtualAddress, int size, ulong value)
     {
-        if ((address & (ulong)(size - 1)) != 0)
+        if ((virtualAddress & (ulong)(size - 1)) != 0)
         {
-            return RaiseException(ExceptionCause.StoreAddressMisaligned, address);
+            return RaiseException(ExceptionCause.StoreAddressMisaligned, virtualAddress);
+        }
+        var address = virtualAddress;
+        if (_paging && !Translate(virtualAddress, AccessType.Store, out address))
+        {
+            return false;
         }
         if (_bus.Write(address, size, value))
         {
@@ -524,7 +545,7 @@ public sealed partial class Hart : IInterruptPins
             }
             return true;
         }
-        return RaiseException(ExceptionCause.StoreAccessFault, address);
+        return RaiseException(ExceptionCause.StoreAccessFault, virtualAddress);
     }
 
     private bool Illegal(uint inst) => RaiseException(ExceptionCause.IllegalInstruction, inst);
