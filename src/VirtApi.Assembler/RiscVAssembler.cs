@@ -101,7 +101,7 @@ internal sealed partial class AssemblyRun
         _errors.Distinct().OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
 
     // Set when an operand of the current statement could not be evaluated, so range checks on the
-    // placeholder value do not add a second, misleading error for the same mistake.
+    // stand-in value do not add a second, misleading error for the same mistake.
     private bool _operandFailed;
 
     private void Error(int line, int column, string message) => _errors.Add(new AssemblerError(line, column, message));
@@ -312,7 +312,7 @@ internal sealed partial class AssemblyRun
             var output = new SectionWriter(statement.Section);
             var errorsBefore = _errors.Count;
             Emit(statement, output);
-            // First-pass errors may come from placeholders for forward references: the second pass judges.
+            // First-pass errors may come from stand-in values for forward references: the second pass judges.
             _errors.RemoveRange(errorsBefore, _errors.Count - errorsBefore);
             statement.Size = output.Length;
             offsets[section] += output.Length;
@@ -446,7 +446,7 @@ internal sealed partial class AssemblyRun
         {
             throw new ExpressionException(known ? $"symbol '{name}' cannot be used before it is defined" : $"undefined symbol '{name}'");
         }
-        // First pass: a forward reference; the placeholder only sizes the statement.
+        // First pass: a forward reference; the stand-in value only sizes the statement.
         return 0;
     }
 
