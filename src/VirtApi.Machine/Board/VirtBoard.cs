@@ -246,8 +246,6 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
 
     ulong Hart.IHartPlatform.MachineTimerCompare(HartType hart) => Clint.TimerCompare[hart.Id];
 
-    bool Hart.IHartPlatform.Halted => PoweredOff || _resetRequested;
-
     ulong IClintPlatform.Time => _baseTicks;
 
     int IClintPlatform.HartCount => _harts.Length;
@@ -262,10 +260,24 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
         {
             PoweredOff = true;
             ExitCode = exitCode;
+            HaltHarts();
         }
     }
 
-    public void Reset() => _resetRequested = true;
+    public void Reset()
+    {
+        _resetRequested = true;
+        HaltHarts();
+    }
+
+    // A field on each hart rather than a question to the board: the run loop checks it every instruction.
+    private void HaltHarts()
+    {
+        foreach (var hart in _harts)
+        {
+            hart.HaltRequested = true;
+        }
+    }
 
     /// <summary>Every RAM store: breaks other harts' LR reservations on that address, and serves HTIF.</summary>
     private void StoreObserved(ulong address)

@@ -57,6 +57,7 @@ public sealed partial class Hart
                             return Illegal(inst);
                         }
                         FlushTlb(rs1 != 0 ? _x[rs1] : null, ((inst >> 20) & 0x1f) != 0 ? _x[(inst >> 20) & 0x1f] : null);
+                        DropFetchCache();
                         Pc = pc + 4;
                         return true;
                     }
@@ -380,8 +381,9 @@ public sealed partial class Hart
     /// <summary>Recomputes whether an interrupt would be taken now, and wakes the hart from wfi if one is pending.</summary>
     private void UpdateInterruptReady()
     {
-        // Also refreshes the cached "is translation on" flag: everything that changes privilege,
-        // satp or mstatus passes through here.
+        // Also refreshes what depends on translation: everything that changes privilege, satp or
+        // mstatus passes through here.
+        DropFetchCache();
         _paging = (Csrs.Satp >> 60) == 8 && (Privilege != PrivilegeLevel.Machine || (Csrs.Mstatus & CsrFile.Mprv) != 0);
         var pending = Csrs.Mip & Csrs.Mie;
         if (pending != 0)

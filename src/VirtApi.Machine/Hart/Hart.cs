@@ -5,7 +5,7 @@ using VirtApi.Machine.Traps;
 
 namespace VirtApi.Machine.Hart;
 
-/// <summary>What a hart needs from its board: virtual time and the power switch.</summary>
+/// <summary>What a hart needs from its board: virtual time and the CLINT's compare register.</summary>
 public interface IHartPlatform
 {
     /// <summary>Virtual time (<c>mtime</c>) as <paramref name="hart"/> sees it now.</summary>
@@ -16,9 +16,6 @@ public interface IHartPlatform
 
     /// <summary>The CLINT's <c>mtimecmp</c> for <paramref name="hart"/>.</summary>
     ulong MachineTimerCompare(Hart hart);
-
-    /// <summary>Set when the guest powered the board off (test finisher, HTIF): harts stop at once.</summary>
-    bool Halted { get; }
 }
 
 /// <summary>
@@ -67,6 +64,9 @@ public sealed partial class Hart : IInterruptPins
     /// <summary>When set, called after every retired instruction (the CLI's --trace); slow path.</summary>
     public Action<Hart, ulong, uint, PrivilegeLevel>? Trace { get; set; }
 
+    /// <summary>Set by the board when the guest powered off or asked for a reset: the hart stops after the current instruction.</summary>
+    internal bool HaltRequested { get; set; }
+
     /// <summary>True when traps keep coming with no instruction retired in between.</summary>
     public bool Stuck => _trapsWithoutProgress >= StuckTrapLimit;
 
@@ -94,7 +94,7 @@ public sealed partial class Hart : IInterruptPins
     public ulong Run(ulong budget)
     {
         ulong retired = 0;
-        while (retired < budget && !_platform.Halted)
+        while (retired < budget && !HaltRequested)
         {
             if (_timerCheckAt <= InstructionsRetired)
             {
@@ -133,9 +133,26 @@ public sealed partial class Hart : IInterruptPins
         return retired;
     }
 
+    // Fetch cache: the RAM frame of the page the hart last fetched from, by virtual page. Stores write
+    // the same array, so code changes are seen at once; it is dropped whenever translation may change
+    // (privilege change, satp write, sfence.vma) and never holds an unwritten (all-zero) frame.
+    private byte[]? _fetchFrame;
+    private ulong _fetchPage = ulong.MaxValue;
+
+    internal void DropFetchCache()
+    {
+        _fetchFrame = null;
+        _fetchPage = ulong.MaxValue;
+    }
+
     /// <summary>Fetches the instruction at <paramref name="pc"/>; false when that raised a fault.</summary>
     private bool Fetch(ulong pc, out uint instruction)
     {
+        if ((pc >> 12) == _fetchPage)
+        {
+            instruction = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_fetchFrame.AsSpan((int)(pc & 0xfff)));
+            return true;
+        }
         instruction = 0;
         var physical = pc;
         if (_paging && !Translate(pc, AccessType.Fetch, out physical))
@@ -145,6 +162,11 @@ public sealed partial class Hart : IInterruptPins
         if (_ram.Contains(physical, 4))
         {
             instruction = (uint)_ram.Read(physical, 4);
+            if (_ram.FrameAt(physical) is { } frame)
+            {
+                _fetchFrame = frame;
+                _fetchPage = pc >> 12;
+            }
             return true;
         }
         if (_bus.Read(physical, 4, out var value))

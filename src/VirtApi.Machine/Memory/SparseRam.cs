@@ -89,6 +89,12 @@ public sealed class SparseRam
         }
     }
 
+    /// <summary>
+    /// The frame holding <paramref name="address"/> if it has been written, else null (reads as zero).
+    /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale.
+    /// </summary>
+    public byte[]? FrameAt(ulong address) => _frames[(address - Base) >> FrameShift];
+
     /// <summary>Copies <paramref name="bytes"/> into RAM at <paramref name="address"/> (the ELF loader).</summary>
     public void Load(ulong address, ReadOnlySpan<byte> bytes)
     {
