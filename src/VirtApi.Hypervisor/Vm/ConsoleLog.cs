@@ -82,7 +82,6 @@ public sealed class ConsoleLog
         lock (_lock)
         {
             var oldest = Math.Max(0, _written - _ring.Length);
-            System.Diagnostics.Debug.Assert(_ring.Length == _capacity || _written <= _ring.Length);
             var start = Math.Clamp(since, oldest, _written);
             var count = (int)Math.Min(max, _written - start);
             var bytes = new byte[count];

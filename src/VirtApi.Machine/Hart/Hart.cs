@@ -444,32 +444,46 @@ public sealed partial class Hart : IInterruptPins
         switch (funct5)
         {
             case 0x02: // LR
-                if (!Load(address, size, out var loaded))
                 {
-                    return false;
-                }
-                result = size == 4 ? (ulong)(long)(int)loaded : loaded;
-                _reservation = address;
-                break;
-            case 0x03: // SC
-                if (_reservation == address)
-                {
-                    if (!Store(address, size, b))
+                    // Reservations are kept by physical address, the address other harts' stores are seen by.
+                    if (!TranslateData(address, AccessType.Load, out var physical))
                     {
                         return false;
                     }
-                    result = 0;
+                    if (!_ram.Contains(physical, size))
+                    {
+                        return RaiseException(ExceptionCause.LoadAccessFault, address);
+                    }
+                    var loaded = _ram.Read(physical, size);
+                    result = size == 4 ? (ulong)(long)(int)loaded : loaded;
+                    _reservation = physical;
+                    break;
                 }
-                else
+            case 0x03: // SC
                 {
-                    result = 1;
+                    if (!TranslateData(address, AccessType.Store, out var physical))
+                    {
+                        return false;
+                    }
+                    if (_reservation == physical)
+                    {
+                        if (!_bus.Write(physical, size, b))
+                        {
+                            return RaiseException(ExceptionCause.StoreAccessFault, address);
+                        }
+                        result = 0;
+                    }
+                    else
+                    {
+                        result = 1;
+                    }
+                    _reservation = NoReservation;
+                    break;
                 }
-                _reservation = NoReservation;
-                break;
             default:
                 {
                     var virtualAddress = address;
-                    if (_paging && !Translate(virtualAddress, AccessType.Store, out address))
+                    if (!TranslateData(virtualAddress, AccessType.Store, out address))
                     {
                         return false;
                     }
@@ -522,6 +536,13 @@ public sealed partial class Hart : IInterruptPins
         }
     }
 
+    /// <summary>The physical address of a data access (identity when translation is off); false after a fault.</summary>
+    private bool TranslateData(ulong virtualAddress, AccessType access, out ulong physical)
+    {
+        physical = virtualAddress;
+        return !_paging || Translate(virtualAddress, access, out physical);
+    }
+
     private bool Load(ulong virtualAddress, int size, out ulong value)
     {
         value = 0;
@@ -529,8 +550,7 @@ public sealed partial class Hart : IInterruptPins
         {
             return RaiseException(ExceptionCause.LoadAddressMisaligned, virtualAddress);
         }
-        var address = virtualAddress;
-        if (_paging && !Translate(virtualAddress, AccessType.Load, out address))
+        if (!TranslateData(virtualAddress, AccessType.Load, out var address))
         {
             return false;
         }
@@ -552,8 +572,7 @@ public sealed partial class Hart : IInterruptPins
         {
             return RaiseException(ExceptionCause.StoreAddressMisaligned, virtualAddress);
         }
-        var address = virtualAddress;
-        if (_paging && !Translate(virtualAddress, AccessType.Store, out address))
+        if (!TranslateData(virtualAddress, AccessType.Store, out var address))
         {
             return false;
         }
