@@ -5,15 +5,21 @@ namespace VirtApi.Assembler;
 
 /// <summary>
 /// Decodes one RV64IMA/Zicsr/Zifencei/privileged instruction to the spelling of
-/// <c>riscv64-unknown-elf-objdump -d -M no-aliases</c>: mnemonic, a tab, operands separated by commas
-/// with ABI register names, CSRs by name, branch and jump targets as absolute hex addresses.
+/// <c>riscv64-unknown-elf-objdump -d</c>: mnemonic, a tab, operands separated by commas with ABI
+/// register names, CSRs by name, branch and jump targets as absolute hex addresses. By default it
+/// uses objdump's aliases (<c>li</c>, <c>mv</c>, <c>ret</c>, <c>beqz</c> …); with
+/// <c>aliases: false</c> it spells the base instruction, as <c>-M no-aliases</c> does.
 /// </summary>
 public static class Disassembler
 {
+    /// <summary>Disassembles with objdump's default aliases.</summary>
+    public static string Disassemble(ReadOnlySpan<byte> code, ulong pc, out int length) =>
+        Disassemble(code, pc, out length, aliases: true);
+
     private static readonly Dictionary<int, string> CsrNames =
         Registers.Csrs.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
 
-    public static string Disassemble(ReadOnlySpan<byte> code, ulong pc, out int length)
+    public static string Disassemble(ReadOnlySpan<byte> code, ulong pc, out int length, bool aliases)
     {
         if (code.Length < 2)
         {
@@ -32,8 +38,88 @@ public static class Disassembler
         }
         length = 4;
         var inst = BinaryPrimitives.ReadUInt32LittleEndian(code);
-        return Decode(inst, pc) ?? $".insn\t4, 0x{inst:x}";
+        var text = Decode(inst, pc);
+        if (text is null)
+        {
+            return $".insn\t4, 0x{inst:x}";
+        }
+        return aliases ? Alias(text) : text;
     }
+
+    /// <summary>objdump's preferred alias for a base spelling (binutils riscv-opc.c, the INSN_ALIAS entries).</summary>
+    private static string Alias(string text)
+    {
+        var tab = text.IndexOf('\t', StringComparison.Ordinal);
+        if (tab < 0)
+        {
+            return text;
+        }
+        var name = text[..tab];
+        var ops = text[(tab + 1)..].Split(',');
+        return (name, ops) switch
+        {
+            ("addi", ["zero", "zero", "0"]) => "nop",
+            ("addi", [var rd, "zero", var imm]) => $"li\t{rd},{imm}",
+            ("addi", [var rd, var rs, "0"]) => $"mv\t{rd},{rs}",
+            ("addiw", [var rd, var rs, "0"]) => $"sext.w\t{rd},{rs}",
+            ("xori", [var rd, var rs, "-1"]) => $"not\t{rd},{rs}",
+            ("sub", [var rd, "zero", var rs]) => $"neg\t{rd},{rs}",
+            ("subw", [var rd, "zero", var rs]) => $"negw\t{rd},{rs}",
+            ("sltiu", [var rd, var rs, "1"]) => $"seqz\t{rd},{rs}",
+            ("sltu", [var rd, "zero", var rs]) => $"snez\t{rd},{rs}",
+            ("slt", [var rd, var rs, "zero"]) => $"sltz\t{rd},{rs}",
+            ("slt", [var rd, "zero", var rs]) => $"sgtz\t{rd},{rs}",
+            ("beq", [var rs, "zero", var target]) => $"beqz\t{rs},{target}",
+            ("bne", [var rs, "zero", var target]) => $"bnez\t{rs},{target}",
+            ("bge", ["zero", var rs, var target]) => $"blez\t{rs},{target}",
+            ("bge", [var rs, "zero", var target]) => $"bgez\t{rs},{target}",
+            ("blt", [var rs, "zero", var target]) => $"bltz\t{rs},{target}",
+            ("blt", ["zero", var rs, var target]) => $"bgtz\t{rs},{target}",
+            ("jal", ["zero", var target]) => $"j\t{target}",
+            ("jal", ["ra", var target]) => $"jal\t{target}",
+            ("jalr", ["zero", "0(ra)"]) => "ret",
+            ("jalr", ["zero", var target]) when target.StartsWith("0(", StringComparison.Ordinal) => $"jr\t{target[2..^1]}",
+            ("jalr", ["zero", var target]) => $"jr\t{target}",
+            ("andi", [var rd, var rs, "255"]) => $"zext.b\t{rd},{rs}",
+            ("jalr", ["ra", var target]) when target.StartsWith("0(", StringComparison.Ordinal) => $"jalr\t{target[2..^1]}",
+            ("jalr", ["ra", var target]) => $"jalr\t{target}",
+            ("csrrs", [var rd, "cycle", "zero"]) => $"rdcycle\t{rd}",
+            ("csrrs", [var rd, "time", "zero"]) => $"rdtime\t{rd}",
+            ("csrrs", [var rd, "instret", "zero"]) => $"rdinstret\t{rd}",
+            ("csrrs", [var rd, var csr, "zero"]) => $"csrr\t{rd},{csr}",
+            ("csrrw", ["zero", var csr, var rs]) => $"csrw\t{csr},{rs}",
+            ("csrrs", ["zero", var csr, var rs]) => $"csrs\t{csr},{rs}",
+            ("csrrc", ["zero", var csr, var rs]) => $"csrc\t{csr},{rs}",
+            ("csrrwi", ["zero", var csr, var imm]) => $"csrw\t{csr},{imm}",
+            ("csrrsi", ["zero", var csr, var imm]) => $"csrs\t{csr},{imm}",
+            ("csrrci", ["zero", var csr, var imm]) => $"csrc\t{csr},{imm}",
+            ("fence", ["iorw", "iorw"]) => "fence",
+            ("sfence.vma", ["zero", "zero"]) => "sfence.vma",
+            ("sfence.vma", [var rs, "zero"]) => $"sfence.vma\t{rs}",
+            // The remaining immediate ALU forms take the register form's name: binutils lists
+            // "add", "xor", "sll" … with an immediate operand as aliases of addi, xori, slli ….
+            _ when RegisterFormNames.TryGetValue(name, out var registerForm) => $"{registerForm}\t{string.Join(',', ops)}",
+            _ => text,
+        };
+    }
+
+    private static readonly Dictionary<string, string> RegisterFormNames = new(StringComparer.Ordinal)
+    {
+        ["addi"] = "add",
+        ["xori"] = "xor",
+        ["ori"] = "or",
+        ["andi"] = "and",
+        ["slli"] = "sll",
+        ["srli"] = "srl",
+        ["srai"] = "sra",
+        ["addiw"] = "addw",
+        ["slliw"] = "sllw",
+        ["srliw"] = "srlw",
+        ["sraiw"] = "sraw",
+        ["csrrwi"] = "csrrw",
+        ["csrrsi"] = "csrrs",
+        ["csrrci"] = "csrrc",
+    };
 
     private static string R(uint inst, int shift) => Registers.Name((int)((inst >> shift) & 0x1f));
 
