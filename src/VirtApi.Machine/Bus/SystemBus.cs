@@ -19,8 +19,11 @@ public sealed class SystemBus
 
     public SparseRam Ram { get; }
 
-    /// <summary>Called for every successful store to RAM (LR/SC reservations, HTIF, later dirty tracking).</summary>
+    /// <summary>The board's own watcher of RAM stores (LR/SC reservations of other harts, HTIF).</summary>
     public Action<ulong>? RamStoreObserver { get; set; }
+
+    /// <summary>The hypervisor's watcher of device accesses and RAM stores, if one is attached.</summary>
+    public IBusMonitor? Monitor { get; set; }
 
     public void Register(AddressRange range, IMmioDevice device)
     {
@@ -44,7 +47,9 @@ public sealed class SystemBus
         {
             if (range.Contains(address, size))
             {
-                return device.Read(address - range.Start, size, out value);
+                var ok = device.Read(address - range.Start, size, out value);
+                Monitor?.OnDeviceAccess(range, address - range.Start, size, write: false, value);
+                return ok;
             }
         }
         value = 0;
@@ -57,12 +62,14 @@ public sealed class SystemBus
         {
             Ram.Write(address, size, value);
             RamStoreObserver?.Invoke(address);
+            Monitor?.OnRamStore(address, size);
             return true;
         }
         foreach (var (range, device) in _lookup)
         {
             if (range.Contains(address, size))
             {
+                Monitor?.OnDeviceAccess(range, address - range.Start, size, write: true, value);
                 return device.Write(address - range.Start, size, value);
             }
         }

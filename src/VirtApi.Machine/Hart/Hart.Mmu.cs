@@ -120,8 +120,23 @@ public sealed partial class Hart
         entry = default;
         Counters.PageWalks++;
         var table = (Csrs.Satp & ((1UL << 44) - 1)) << 12;
+        var references = 0;
+        try
+        {
+            return WalkLevels(address, access, asid, table, ref references, out entry);
+        }
+        finally
+        {
+            Monitor?.OnPageWalk(this, address, references);
+        }
+    }
+
+    private bool WalkLevels(ulong address, AccessType access, ulong asid, ulong table, ref int references, out TlbEntry entry)
+    {
+        entry = default;
         for (var level = 2; level >= 0; level--)
         {
+            references++;
             var pteAddress = table + (((address >> (12 + (9 * level))) & 0x1ff) * 8);
             if (!_ram.Contains(pteAddress, 8))
             {

@@ -295,6 +295,14 @@ public sealed partial class Hart
         var c = Csrs;
         _trapsWithoutProgress++;
         LastTrap = (interrupt ? cause | (1UL << 63) : cause, tval, Pc);
+        if (Monitor is { } monitor && monitor.OnTrap(this, new TrapEvent(interrupt ? cause | (1UL << 63) : cause, tval, Pc, Privilege)))
+        {
+            // The monitor took the trap (the VMM emulated or answered it): no vectoring, and the
+            // hart made progress as far as stuck detection goes.
+            _trapsWithoutProgress = 0;
+            UpdateInterruptReady();
+            return;
+        }
         var delegated = Privilege != PrivilegeLevel.Machine && (((interrupt ? c.Mideleg : c.Medeleg) >> (int)cause) & 1) != 0;
         var causeValue = interrupt ? cause | (1UL << 63) : cause;
         if (delegated)

@@ -61,6 +61,9 @@ public sealed partial class Hart : IInterruptPins
 
     public HartCounters Counters { get; } = new();
 
+    /// <summary>The hypervisor watching this hart, if any (trap entry, page walks).</summary>
+    public IHartMonitor? Monitor { get; set; }
+
     /// <summary>When set, called after every retired instruction (the CLI's --trace); slow path.</summary>
     public Action<Hart, ulong, uint, PrivilegeLevel>? Trace { get; set; }
 
