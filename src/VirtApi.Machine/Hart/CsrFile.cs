@@ -29,8 +29,8 @@ public sealed class CsrFile
     public const ulong MstatusWritable = StatusSie | StatusMie | Spie | Mpie | Spp | Mpp | Mprv | Sum | Mxr | Tvm | Tw | Tsr;
     public const ulong SstatusMask = StatusSie | Spie | Spp | Sum | Mxr | (3UL << 32);
 
-    /// <summary>misa: MXL = 2 (64-bit), extensions A, I, M, S, U. Writes are ignored (WARL).</summary>
-    public const ulong Misa = (2UL << 62) | (1UL << 0) | (1UL << 8) | (1UL << 12) | (1UL << 18) | (1UL << 20);
+    /// <summary>misa: MXL = 2 (64-bit), extensions A, C, I, M, S, U. Writes are ignored (WARL).</summary>
+    public const ulong Misa = (2UL << 62) | (1UL << 0) | (1UL << 2) | (1UL << 8) | (1UL << 12) | (1UL << 18) | (1UL << 20);
 
     /// <summary>mie/mip bits that exist: SSI, MSI, STI, MTI, SEI, MEI.</summary>
     public const ulong InterruptBits = (1UL << 1) | (1UL << 3) | (1UL << 5) | (1UL << 7) | (1UL << 9) | (1UL << 11);

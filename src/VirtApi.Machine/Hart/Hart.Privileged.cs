@@ -45,7 +45,7 @@ public sealed partial class Hart
                     {
                         return Illegal(inst);
                     }
-                    Pc = pc + 4;
+                    Pc = pc + _length;
                     // Wait only if nothing enabled is pending already (mip & mie, whatever the global enables).
                     Waiting = (Csrs.Mip & Csrs.Mie) == 0;
                     return true;
@@ -58,7 +58,7 @@ public sealed partial class Hart
                         }
                         FlushTlb(rs1 != 0 ? _x[rs1] : null, ((inst >> 20) & 0x1f) != 0 ? _x[(inst >> 20) & 0x1f] : null);
                         DropFetchCache();
-                        Pc = pc + 4;
+                        Pc = pc + _length;
                         return true;
                     }
                     return Illegal(inst);
@@ -99,7 +99,7 @@ public sealed partial class Hart
         {
             _x[rd] = old;
         }
-        Pc = pc + 4;
+        Pc = pc + _length;
         return true;
     }
 
@@ -204,7 +204,7 @@ public sealed partial class Hart
             case 0x106: c.Scounteren = value & 0xffff_ffff; return true;
             case 0x10A: return true;
             case 0x140: c.Sscratch = value; return true;
-            case 0x141: c.Sepc = value & ~3UL; return true;
+            case 0x141: c.Sepc = value & ~1UL; return true; // IALIGN = 16 with C: only bit 0 is zero
             case 0x142: c.Scause = value; return true;
             case 0x143: c.Stval = value; return true;
             case 0x144:
@@ -253,7 +253,7 @@ public sealed partial class Hart
                 UpdateTimers();
                 break;
             case 0x340: c.Mscratch = value; return true;
-            case 0x341: c.Mepc = value & ~3UL; return true;
+            case 0x341: c.Mepc = value & ~1UL; return true;
             case 0x342: c.Mcause = value; return true;
             case 0x343: c.Mtval = value; return true;
             case 0x344:

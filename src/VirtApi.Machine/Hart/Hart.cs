@@ -112,7 +112,7 @@ public sealed partial class Hart : IInterruptPins
                 break;
             }
             var pc = Pc;
-            if ((pc & 3) != 0)
+            if ((pc & 1) != 0)
             {
                 RaiseException(ExceptionCause.InstructionAddressMisaligned, pc);
             }
@@ -125,7 +125,7 @@ public sealed partial class Hart : IInterruptPins
                     InstructionsRetired++;
                     retired++;
                     _trapsWithoutProgress = 0;
-                    Trace?.Invoke(this, pc, instruction, privilege);
+                    Trace?.Invoke(this, pc, _rawInstruction, privilege);
                 }
             }
             if (_trapsWithoutProgress >= StuckTrapLimit)
@@ -140,6 +140,10 @@ public sealed partial class Hart : IInterruptPins
     // the same array, so code changes are seen at once; it is dropped whenever translation may change
     // (privilege change, satp write, sfence.vma) and never holds an unwritten (all-zero) frame.
     private byte[]? _fetchFrame;
+
+    // The length (2 or 4) and the bits as fetched of the instruction being executed.
+    private ulong _length = 4;
+    private uint _rawInstruction;
     private ulong _fetchPage = ulong.MaxValue;
 
     internal void DropFetchCache()
@@ -148,23 +152,63 @@ public sealed partial class Hart : IInterruptPins
         _fetchPage = ulong.MaxValue;
     }
 
-    /// <summary>Fetches the instruction at <paramref name="pc"/>; false when that raised a fault.</summary>
+    /// <summary>
+    /// Fetches the instruction at <paramref name="pc"/>: a 16-bit parcel, and its second half when the
+    /// low bits say it is a 32-bit instruction (which may straddle a page). Compressed instructions are
+    /// expanded to their 32-bit form; <see cref="_length"/> says which it was. False when a fault was raised.
+    /// </summary>
     private bool Fetch(ulong pc, out uint instruction)
     {
-        if ((pc >> 12) == _fetchPage)
+        instruction = 0;
+        var offset = (int)(pc & 0xfff);
+        if ((pc >> 12) == _fetchPage && offset <= 0xffc)
         {
-            instruction = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_fetchFrame.AsSpan((int)(pc & 0xfff)));
+            instruction = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_fetchFrame.AsSpan(offset));
+        }
+        else
+        {
+            if (!FetchParcel(pc, out var low))
+            {
+                return false;
+            }
+            instruction = low;
+            if ((low & 3) == 3)
+            {
+                if (!FetchParcel(pc + 2, out var high))
+                {
+                    return false;
+                }
+                instruction |= high << 16;
+            }
+        }
+        if ((instruction & 3) != 3)
+        {
+            _length = 2;
+            _rawInstruction = instruction & 0xffff;
+            instruction = CompressedExpander.Expand(_rawInstruction);
+            if (instruction == 0)
+            {
+                return RaiseException(ExceptionCause.IllegalInstruction, _rawInstruction);
+            }
             return true;
         }
-        instruction = 0;
+        _length = 4;
+        _rawInstruction = instruction;
+        return true;
+    }
+
+    /// <summary>One 16-bit instruction parcel, translated; refreshes the fetch cache for its page.</summary>
+    private bool FetchParcel(ulong pc, out uint parcel)
+    {
+        parcel = 0;
         var physical = pc;
         if (_paging && !Translate(pc, AccessType.Fetch, out physical))
         {
             return false;
         }
-        if (_ram.Contains(physical, 4))
+        if (_ram.Contains(physical, 2))
         {
-            instruction = (uint)_ram.Read(physical, 4);
+            parcel = (uint)_ram.Read(physical, 2);
             if (_ram.FrameAt(physical) is { } frame)
             {
                 _fetchFrame = frame;
@@ -172,9 +216,9 @@ public sealed partial class Hart : IInterruptPins
             }
             return true;
         }
-        if (_bus.Read(physical, 4, out var value))
+        if (_bus.Read(physical, 2, out var value))
         {
-            instruction = (uint)value;
+            parcel = (uint)(value & 0xffff);
             return true;
         }
         return RaiseException(ExceptionCause.InstructionAccessFault, pc);
@@ -190,7 +234,7 @@ public sealed partial class Hart : IInterruptPins
         var funct7 = inst >> 25;
         var a = _x[rs1];
         var b = _x[rs2];
-        var next = pc + 4;
+        var next = pc + _length;
         ulong result;
         switch (inst & 0x7f)
         {
@@ -203,7 +247,7 @@ public sealed partial class Hart : IInterruptPins
             case 0x6f: // JAL
                 {
                     var target = pc + (ulong)ImmJ(inst);
-                    if ((target & 3) != 0)
+                    if ((target & 1) != 0)
                     {
                         return RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
                     }
@@ -217,11 +261,8 @@ public sealed partial class Hart : IInterruptPins
                     {
                         return Illegal(inst);
                     }
+                    // JALR clears bit 0, and with C (IALIGN = 16) every even address is a legal target.
                     var target = (a + (ulong)ImmI(inst)) & ~1UL;
-                    if ((target & 3) != 0)
-                    {
-                        return RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
-                    }
                     result = next;
                     next = target;
                     break;
@@ -242,7 +283,7 @@ public sealed partial class Hart : IInterruptPins
                     if (taken)
                     {
                         var target = pc + (ulong)ImmB(inst);
-                        if ((target & 3) != 0)
+                        if ((target & 1) != 0)
                         {
                             return RaiseException(ExceptionCause.InstructionAddressMisaligned, target);
                         }
@@ -592,7 +633,8 @@ public sealed partial class Hart : IInterruptPins
         return RaiseException(ExceptionCause.StoreAccessFault, virtualAddress);
     }
 
-    private bool Illegal(uint inst) => RaiseException(ExceptionCause.IllegalInstruction, inst);
+    // mtval holds the instruction bits as fetched: 16 of them for a compressed instruction (section 3.1.16).
+    private bool Illegal(uint inst) => RaiseException(ExceptionCause.IllegalInstruction, _length == 2 ? _rawInstruction : inst);
 
     private static ulong SignExtend32(uint value) => (ulong)(long)(int)value;
 
