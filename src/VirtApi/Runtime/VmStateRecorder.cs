@@ -24,7 +24,9 @@ internal sealed partial class VmStateRecorder(VmEventHub hub, IServiceScopeFacto
                 {
                     latest[change.VmId] = change.Status;
                 }
-                await WriteAsync(latest, stoppingToken);
+                // Not cancelled by shutdown: these changes have left the channel, and a cancelled
+                // write would lose them (a VM's final power-off would not survive a restart).
+                await WriteAsync(latest, CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
