@@ -1,10 +1,12 @@
 namespace VirtApi.Machine.Hart;
 
 /// <summary>
-/// The CSR state of one hart (privileged spec 1.12, chapters 2-4). Access rules and the WARL
-/// behaviour of each register live in <see cref="Hart"/>'s CSR instructions; this holds the values.
+/// The CSR state of one hart (privileged spec 1.12, chapters 2-4): the values here, the access rules
+/// and WARL behaviour in <c>CsrFile.Access.cs</c>, trap entry, xRET and interrupt selection in
+/// <c>CsrFile.Traps.cs</c>. The rules are the architecture's, so they serve both the hart and a VMM
+/// emulating the same instructions on a guest's virtual CSR file.
 /// </summary>
-public sealed class CsrFile
+public sealed partial class CsrFile
 {
     public CsrFile(int hartId) => HartId = (ulong)hartId;
 

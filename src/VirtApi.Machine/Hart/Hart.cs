@@ -23,7 +23,7 @@ public interface IHartPlatform
 /// spec 1.12). Instructions are decoded as they are fetched; guest traps are values handled in
 /// <see cref="TakeTrap"/>, never .NET exceptions; the run loop allocates nothing.
 /// </summary>
-public sealed partial class Hart : IInterruptPins
+public sealed partial class Hart : IInterruptPins, ICsrHost
 {
     private readonly ulong[] _x = new ulong[32];
     private readonly SystemBus _bus;
@@ -126,6 +126,12 @@ public sealed partial class Hart : IInterruptPins
                     retired++;
                     _trapsWithoutProgress = 0;
                     Trace?.Invoke(this, pc, _rawInstruction, privilege);
+                }
+                else if (_completedByMonitor != 0)
+                {
+                    // A monitor emulated the trapping instruction (Hart.Virtualization.cs): it retired.
+                    retired += _completedByMonitor;
+                    _completedByMonitor = 0;
                 }
             }
             if (_trapsWithoutProgress >= StuckTrapLimit)

@@ -20,5 +20,8 @@ public sealed class HartCounters
 
     public ulong TlbHits { get; set; }
 
+    /// <summary>Deprivileged sstatus/mstatus accesses that completed without trapping (the x86-legacy profile).</summary>
+    public ulong SilentFailures { get; set; }
+
     public ulong TlbMisses { get; set; }
 }
