@@ -9,41 +9,37 @@ public static class MachineStatistics
 {
     public static VmStatistics Capture(VirtBoard board)
     {
-        var byPrivilege = new Dictionary<string, ulong>();
-        var traps = new Dictionary<string, ulong>();
-        var interrupts = new Dictionary<string, ulong>();
-        ulong walks = 0, hits = 0, misses = 0;
+        var byPrivilege = new ulong[4];
+        var exceptions = new ulong[16];
+        var interrupts = new ulong[16];
+        ulong walks = 0, hits = 0, misses = 0, silent = 0;
         foreach (var hart in board.Harts)
         {
             var counters = hart.Counters;
-            Add(byPrivilege, "machine", counters.RetiredByPrivilege[(int)PrivilegeLevel.Machine]);
-            Add(byPrivilege, "supervisor", counters.RetiredByPrivilege[(int)PrivilegeLevel.Supervisor]);
-            Add(byPrivilege, "user", counters.RetiredByPrivilege[(int)PrivilegeLevel.User]);
-            for (var cause = 0; cause < counters.Exceptions.Length; cause++)
+            for (var i = 0; i < 16; i++)
             {
-                if (counters.Exceptions[cause] != 0)
-                {
-                    Add(traps, Name((ExceptionCause)cause), counters.Exceptions[cause]);
-                }
+                exceptions[i] += counters.Exceptions[i];
+                interrupts[i] += counters.Interrupts[i];
             }
-            for (var cause = 0; cause < counters.Interrupts.Length; cause++)
+            for (var level = 0; level < byPrivilege.Length; level++)
             {
-                if (counters.Interrupts[cause] != 0)
-                {
-                    Add(interrupts, Name((InterruptCause)cause), counters.Interrupts[cause]);
-                }
+                byPrivilege[level] += counters.RetiredByPrivilege[level];
             }
             walks += counters.PageWalks;
             hits += counters.TlbHits;
             misses += counters.TlbMisses;
+            silent += counters.SilentFailures;
         }
-        return new VmStatistics(board.InstructionsRetired, byPrivilege, traps, interrupts, hits, misses, walks, board.Bus.Ram.FramesTouched, 0);
+        return new VmStatistics(
+            board.InstructionsRetired,
+            CounterNames.ByPrivilege(byPrivilege),
+            CounterNames.ByName<ExceptionCause>(exceptions),
+            CounterNames.ByName<InterruptCause>(interrupts),
+            hits,
+            misses,
+            walks,
+            board.Bus.Ram.FramesTouched,
+            0,
+            silent);
     }
-
-    private static void Add(Dictionary<string, ulong> counters, string name, ulong value) =>
-        counters[name] = counters.GetValueOrDefault(name) + value;
-
-    /// <summary>kebab-case cause names, as the API spells them (<c>illegal-instruction</c>).</summary>
-    private static string Name<T>(T cause)
-        where T : struct, Enum => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(Enum.IsDefined(cause) ? cause.ToString() : $"Cause{Convert.ToInt32(cause, System.Globalization.CultureInfo.InvariantCulture)}");
 }

@@ -17,9 +17,9 @@ public static class TechniqueCatalog
         [CpuMode.HardwareAssisted] = [MemoryMode.Shadow, MemoryMode.Nested],
     };
 
-    private static readonly HashSet<CpuMode> ImplementedCpuModes = [CpuMode.Native];
-    private static readonly HashSet<CpuProfile> ImplementedProfiles = [CpuProfile.Riscv];
-    private static readonly HashSet<MemoryMode> ImplementedMemoryModes = [MemoryMode.Direct];
+    private static readonly HashSet<CpuMode> ImplementedCpuModes = [CpuMode.Native, CpuMode.TrapAndEmulate];
+    private static readonly HashSet<CpuProfile> ImplementedProfiles = [CpuProfile.Riscv, CpuProfile.X86Legacy];
+    private static readonly HashSet<MemoryMode> ImplementedMemoryModes = [MemoryMode.Direct, MemoryMode.Shadow];
 
     public static bool IsImplemented(CpuMode mode) => ImplementedCpuModes.Contains(mode);
 

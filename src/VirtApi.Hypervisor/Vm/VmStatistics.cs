@@ -13,7 +13,9 @@ namespace VirtApi.Hypervisor.Vm;
 /// <param name="TlbMisses">Software TLB misses.</param>
 /// <param name="PageWalks">Page-table walks performed.</param>
 /// <param name="FramesTouched">Guest RAM frames (4 KiB) allocated because the guest wrote them.</param>
-/// <param name="HostSecondsRunning">Host time spent running the guest.</param>
+/// <param name="HostSecondsRunning">Host time spent running the guest, VMM included.</param>
+/// <param name="SilentFailures">Deprivileged sstatus/mstatus accesses the hardware completed without a trap (x86-legacy).</param>
+/// <param name="Vmm">What the VMM counted; null when no VMM is on the path (native).</param>
 public sealed record VmStatistics(
     ulong InstructionsRetired,
     IReadOnlyDictionary<string, ulong> InstructionsByPrivilege,
@@ -23,8 +25,52 @@ public sealed record VmStatistics(
     ulong TlbMisses,
     ulong PageWalks,
     ulong FramesTouched,
-    double HostSecondsRunning)
+    double HostSecondsRunning,
+    ulong SilentFailures = 0,
+    VmmStatistics? Vmm = null)
 {
     /// <summary>Before the first boot: every counter zero.</summary>
     public static VmStatistics Empty { get; } = new(0, new Dictionary<string, ulong>(), new Dictionary<string, ulong>(), new Dictionary<string, ulong>(), 0, 0, 0, 0, 0);
 }
+
+/// <summary>The VMM's counters at one moment (trap-and-emulate and the techniques after it).</summary>
+/// <param name="Traps">Traps into the VMM.</param>
+/// <param name="TrapsByCause">Traps by class: csr, mret, sret, sfence-vma, wfi, ecall, page-fault, interrupt, illegal-instruction, other-exception.</param>
+/// <param name="ReflectedTraps">Exceptions and interrupts delivered into the guest.</param>
+/// <param name="EmulatedInstructions">Privileged and device-access instructions the VMM completed for the guest.</param>
+/// <param name="HiddenFaults">Shadow misses the VMM filled without the guest knowing.</param>
+/// <param name="GuestPageFaults">Page faults the guest's own tables raised, reflected into it.</param>
+/// <param name="ShadowFlushes">Whole shadow tables dropped (sfence.vma without an address, pool pressure).</param>
+/// <param name="ShadowInvalidations">Single shadow entries dropped (sfence.vma with an address).</param>
+/// <param name="GuestPageWalks">Software walks of the guest's page tables.</param>
+/// <param name="GuestWalkReferences">Guest page-table entries those walks read.</param>
+/// <param name="MachineFramesAllocated">Machine frames the P2M took from the host for guest memory.</param>
+/// <param name="ShadowFrames">Machine frames holding shadow tables now.</param>
+/// <param name="Devices">Device exits, per emulated device.</param>
+/// <param name="GuestCycles">Estimated cycles of guest work (cost model).</param>
+/// <param name="VmmCycles">Estimated cycles of VMM work (cost model, added per event).</param>
+/// <param name="HostSecondsInVmm">Host time measured inside the VMM's handlers.</param>
+public sealed record VmmStatistics(
+    ulong Traps,
+    IReadOnlyDictionary<string, ulong> TrapsByCause,
+    ulong ReflectedTraps,
+    ulong EmulatedInstructions,
+    ulong HiddenFaults,
+    ulong GuestPageFaults,
+    ulong ShadowFlushes,
+    ulong ShadowInvalidations,
+    ulong GuestPageWalks,
+    ulong GuestWalkReferences,
+    ulong MachineFramesAllocated,
+    ulong ShadowFrames,
+    IReadOnlyList<DeviceStatistics> Devices,
+    ulong GuestCycles,
+    ulong VmmCycles,
+    double HostSecondsInVmm);
+
+/// <summary>One device's counters.</summary>
+/// <param name="Name">The device (uart0, clint, plic, test-finisher, boot-rom).</param>
+/// <param name="Model">How it is virtualized (emulated).</param>
+/// <param name="Exits">Register accesses that exited to the VMM.</param>
+/// <param name="Bytes">Bytes those accesses moved.</param>
+public sealed record DeviceStatistics(string Name, string Model, ulong Exits, ulong Bytes);

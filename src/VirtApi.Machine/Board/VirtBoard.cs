@@ -133,12 +133,24 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
         {
             Bus.Ram.Load(segment.Address, segment.Data);
         }
+        InstallFirmware(image);
+    }
+
+    /// <summary>
+    /// The rest of <see cref="Load"/> once the segments are in memory: the boot ROM that jumps to the
+    /// entry, HTIF when the image defines <c>tohost</c>, every hart reset to the ROM. A VMM that placed
+    /// the segments itself passes <paramref name="guestToMachine"/> so HTIF watches the machine
+    /// address where the guest's <c>tohost</c> really lives.
+    /// </summary>
+    public void InstallFirmware(ElfImage image, Func<ulong, ulong>? guestToMachine = null)
+    {
         Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(image.Entry, deviceTree: 0));
         if (image.Symbols.TryGetValue("tohost", out var tohost))
         {
             // HTIF (riscv-tests convention): the guest writes tohost; 1 = pass, (n << 1) | 1 = test n failed.
-            _tohost = tohost;
-            _fromhost = image.Symbols.GetValueOrDefault("fromhost");
+            _tohost = guestToMachine?.Invoke(tohost) ?? tohost;
+            var fromhost = image.Symbols.GetValueOrDefault("fromhost");
+            _fromhost = fromhost != 0 && guestToMachine is not null ? guestToMachine(fromhost) : fromhost;
             Bus.RamStoreObserver = StoreObserved;
         }
         foreach (var hart in _harts)

@@ -36,6 +36,22 @@ public sealed class SystemBus
         _lookup = [.. _devices.OrderBy(d => d.Range.Start)];
     }
 
+    /// <summary>The device whose range holds <paramref name="address"/>, if any (a VMM routing an access it trapped).</summary>
+    public bool TryFindDevice(ulong address, out AddressRange range, out IMmioDevice? device)
+    {
+        foreach (var entry in _lookup)
+        {
+            if (entry.Range.Contains(address))
+            {
+                (range, device) = entry;
+                return true;
+            }
+        }
+        range = default;
+        device = null;
+        return false;
+    }
+
     public bool Read(ulong address, int size, out ulong value)
     {
         if (Ram.Contains(address, size))

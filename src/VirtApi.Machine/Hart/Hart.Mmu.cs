@@ -27,7 +27,7 @@ public sealed partial class Hart
         public int Level;   // 0: 4 KiB, 1: 2 MiB, 2: 1 GiB
     }
 
-    private const ulong PteV = 1, PteR = 2, PteW = 4, PteX = 8, PteU = 16, PteG = 32, PteA = 64, PteD = 128;
+    private const ulong PteA = Sv39.PteA, PteD = Sv39.PteD, PteG = Sv39.PteG;
 
     /// <summary>
     /// Translates <paramref name="address"/> for <paramref name="access"/>. Bare mode and M-mode (without
@@ -48,7 +48,7 @@ public sealed partial class Hart
             return true;
         }
         // Bits 63:39 must equal bit 38 (section 4.4.1), or the address is not valid.
-        if ((ulong)((long)address << 25 >> 25) != address)
+        if (!Sv39.IsCanonical(address))
         {
             physical = 0;
             return PageFault(access, address);
@@ -93,33 +93,14 @@ public sealed partial class Hart
     private static bool Matches(in TlbEntry entry, ulong vpn, ulong asid) =>
         (entry.Asid == asid || (entry.Pte & PteG) != 0) && (vpn >> (9 * entry.Level)) == (entry.VirtualPage >> (9 * entry.Level));
 
-    /// <summary>R/W/X against the access, U against the privilege, with SUM and MXR (section 4.4.1, 4.3.1).</summary>
-    private bool Permitted(ulong pte, AccessType access, PrivilegeLevel privilege)
-    {
-        var status = Csrs.Mstatus;
-        var user = (pte & PteU) != 0;
-        if (privilege == PrivilegeLevel.User && !user)
-        {
-            return false;
-        }
-        if (privilege == PrivilegeLevel.Supervisor && user && (access == AccessType.Fetch || (status & CsrFile.Sum) == 0))
-        {
-            return false;
-        }
-        return access switch
-        {
-            AccessType.Fetch => (pte & PteX) != 0,
-            AccessType.Load => (pte & PteR) != 0 || ((status & CsrFile.Mxr) != 0 && (pte & PteX) != 0),
-            _ => (pte & PteW) != 0,
-        };
-    }
+    private bool Permitted(ulong pte, AccessType access, PrivilegeLevel privilege) => Sv39.Permitted(pte, access, privilege, Csrs.Mstatus);
 
     /// <summary>The Sv39 walk of section 4.3.2, setting A and D in the leaf PTE as the access needs (as QEMU does).</summary>
     private bool Walk(ulong address, AccessType access, ulong asid, out TlbEntry entry)
     {
         entry = default;
         Counters.PageWalks++;
-        var table = (Csrs.Satp & ((1UL << 44) - 1)) << 12;
+        var table = Sv39.RootTable(Csrs.Satp);
         var references = 0;
         try
         {
@@ -137,23 +118,18 @@ public sealed partial class Hart
         for (var level = 2; level >= 0; level--)
         {
             references++;
-            var pteAddress = table + (((address >> (12 + (9 * level))) & 0x1ff) * 8);
+            var pteAddress = table + Sv39.PteOffset(address, level);
             if (!_ram.Contains(pteAddress, 8))
             {
-                return RaiseException(access switch
-                {
-                    AccessType.Fetch => ExceptionCause.InstructionAccessFault,
-                    AccessType.Load => ExceptionCause.LoadAccessFault,
-                    _ => ExceptionCause.StoreAccessFault,
-                }, address);
+                return RaiseException(Sv39.AccessFault(access), address);
             }
             var pte = _ram.Read(pteAddress, 8);
-            if ((pte & PteV) == 0 || ((pte & PteR) == 0 && (pte & PteW) != 0) || (pte >> 54) != 0)
+            if (Sv39.IsInvalid(pte))
             {
                 return PageFault(access, address);
             }
-            var ppn = (pte >> 10) & ((1UL << 44) - 1);
-            if ((pte & (PteR | PteX)) == 0)
+            var ppn = Sv39.Ppn(pte);
+            if (!Sv39.IsLeaf(pte))
             {
                 table = ppn << 12;
                 continue;
@@ -185,12 +161,7 @@ public sealed partial class Hart
         return PageFault(access, address);
     }
 
-    private bool PageFault(AccessType access, ulong address) => RaiseException(access switch
-    {
-        AccessType.Fetch => ExceptionCause.InstructionPageFault,
-        AccessType.Load => ExceptionCause.LoadPageFault,
-        _ => ExceptionCause.StorePageFault,
-    }, address);
+    private bool PageFault(AccessType access, ulong address) => RaiseException(Sv39.PageFault(access), address);
 
     /// <summary>SFENCE.VMA rs1, rs2 (section 4.2.1): all, one address, one ASID, or both; global entries survive an ASID flush.</summary>
     private void FlushTlb(ulong? address, ulong? asid)

@@ -30,7 +30,7 @@ public sealed class SparseRam
 
     public ulong Size { get; }
 
-    /// <summary>Frames allocated because the guest (or the loader) wrote them: counted at allocation.</summary>
+    /// <summary>Frames holding data because something wrote them (counted at allocation), less those released by <see cref="Clear"/>.</summary>
     public ulong FramesTouched { get; private set; }
 
     /// <summary>Whether the access of <paramref name="size"/> bytes at <paramref name="address"/> lies in RAM.</summary>
@@ -94,6 +94,20 @@ public sealed class SparseRam
     /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale.
     /// </summary>
     public byte[]? FrameAt(ulong address) => _frames[(address - Base) >> FrameShift];
+
+    /// <summary>
+    /// Makes the 4 KiB frame at <paramref name="address"/> read as zero again and releases its host
+    /// memory (a VMM recycling a frame of its own, such as a shadow page table).
+    /// </summary>
+    public void Clear(ulong address)
+    {
+        var index = (address - Base) >> FrameShift;
+        if (_frames[index] is not null)
+        {
+            _frames[index] = null;
+            FramesTouched--;
+        }
+    }
 
     /// <summary>Copies <paramref name="bytes"/> into RAM at <paramref name="address"/> (the ELF loader).</summary>
     public void Load(ulong address, ReadOnlySpan<byte> bytes)

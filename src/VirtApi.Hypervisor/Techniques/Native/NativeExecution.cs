@@ -1,9 +1,7 @@
 using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Machine.Board;
-using VirtApi.Machine.Devices;
 using VirtApi.Machine.Elf;
-using VirtApi.Machine.Traps;
 
 namespace VirtApi.Hypervisor.Techniques.Native;
 
@@ -26,40 +24,20 @@ public sealed class NativeExecution : IGuestExecution
             MemoryBytes = (ulong)spec.MemoryMiB << 20,
         });
         board.Uart.Sink = new UartToConsole(console);
+        foreach (var hart in board.Harts)
+        {
+            // The profile is the hardware's: under x86-legacy a U-mode program's sstatus accesses fail silently here too.
+            hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
+        }
         board.Load(ElfLoader.Parse(spec.Elf));
         return new NativeExecution(board);
     }
 
     public ulong InstructionsRetired => _board.InstructionsRetired;
 
-    public GuestRunResult Run(ulong maxInstructions)
-    {
-        var result = _board.Run(maxInstructions);
-        return result.Reason switch
-        {
-            StopReason.PoweredOff => new GuestRunResult(GuestRunOutcome.PoweredOff, result.ExitCode),
-            StopReason.Reset => new GuestRunResult(GuestRunOutcome.Reset),
-            StopReason.Idle => new GuestRunResult(GuestRunOutcome.Idle),
-            StopReason.Stuck => new GuestRunResult(GuestRunOutcome.Crashed, Reason: StuckReason()),
-            _ => new GuestRunResult(GuestRunOutcome.SliceDone),
-        };
-    }
-
-    /// <summary>Why a stuck hart cannot go on, in the guest's terms (the trap it keeps taking).</summary>
-    private string StuckReason()
-    {
-        var hart = _board.Harts.First(h => h.Stuck);
-        var (cause, tval, pc) = hart.LastTrap;
-        var name = (cause >> 63) != 0 ? $"interrupt {cause & 0xff}" : ((ExceptionCause)cause).ToString();
-        return $"trap loop: hart {hart.Id} keeps taking {name} (tval 0x{tval:x}) at pc 0x{pc:x} without retiring an instruction; no usable trap handler";
-    }
+    public GuestRunResult Run(ulong maxInstructions) => BoardRun.Outcome(_board, _board.Run(maxInstructions));
 
     public int FeedConsole(ReadOnlySpan<byte> bytes) => _board.Uart.Receive(bytes);
 
     public VmStatistics CaptureStatistics() => MachineStatistics.Capture(_board);
-
-    private sealed class UartToConsole(IConsoleOutput console) : ISerialSink
-    {
-        public void Transmit(byte value) => console.Write(value);
-    }
 }

@@ -1,0 +1,94 @@
+using VirtApi.Hypervisor.Statistics;
+using VirtApi.Machine.Bus;
+using VirtApi.Machine.Hart;
+
+namespace VirtApi.Hypervisor.Devices.Emulated;
+
+/// <summary>
+/// Hypervisor-direct device emulation (DESIGN.md "Device virtualization: emulated"): a guest's load
+/// or store to a device register is never mapped, so it traps; the VMM decodes the instruction,
+/// performs the access on the device model and writes the result back, one exit per access.
+/// </summary>
+public sealed class EmulatedMmio
+{
+    private readonly SystemBus _bus;
+    private readonly VmmCounters _counters;
+    private readonly CostModel _cost;
+    private readonly (AddressRange Range, string Name)[] _names;
+
+    public EmulatedMmio(SystemBus bus, IEnumerable<(AddressRange Range, string Name)> devices, VmmCounters counters, CostModel cost)
+    {
+        _bus = bus;
+        _counters = counters;
+        _cost = cost;
+        _names = [.. devices];
+        foreach (var (_, name) in _names)
+        {
+            counters.Devices[name] = new DeviceCounters();
+        }
+    }
+
+    /// <summary>Whether a device answers at guest-physical <paramref name="address"/>.</summary>
+    public bool IsDevice(ulong address) => _bus.TryFindDevice(address, out _, out _);
+
+    /// <summary>
+    /// Emulates <paramref name="instruction"/> (32-bit form) as an access to the device register at
+    /// guest-physical <paramref name="address"/>. Returns false when the instruction is not a load or
+    /// store the device accepts: the guest then takes an access fault, as on the bare machine.
+    /// </summary>
+    public bool TryAccess(Hart hart, uint instruction, ulong address)
+    {
+        var opcode = instruction & 0x7f;
+        var funct3 = (instruction >> 12) & 7;
+        var rd = (int)((instruction >> 7) & 0x1f);
+        var rs2 = (int)((instruction >> 20) & 0x1f);
+        bool done;
+        int size;
+        if (opcode == 0x03 && funct3 != 7) // LOAD: lb lh lw ld lbu lhu lwu
+        {
+            size = 1 << (int)(funct3 & 3);
+            done = _bus.Read(address, size, out var value);
+            if (done)
+            {
+                hart[rd] = funct3 switch
+                {
+                    0 => (ulong)(long)(sbyte)value,
+                    1 => (ulong)(long)(short)value,
+                    2 => (ulong)(long)(int)value,
+                    _ => value,
+                };
+            }
+        }
+        else if (opcode == 0x23 && funct3 <= 3) // STORE: sb sh sw sd
+        {
+            size = 1 << (int)funct3;
+            done = _bus.Write(address, size, hart[rs2]);
+        }
+        else if (opcode == 0x2f && (instruction >> 27) == 0x03) // SC to a device: no reservation can hold there, so it fails (rd = 1), as on the bare machine
+        {
+            hart[rd] = 1;
+            return true;
+        }
+        else
+        {
+            return false; // LR and AMOs to devices are access faults on this board
+        }
+        Count(address, size);
+        return done;
+    }
+
+    private void Count(ulong address, int size)
+    {
+        _counters.VmmCycles += _cost.DeviceExit;
+        foreach (var (range, name) in _names)
+        {
+            if (range.Contains(address))
+            {
+                var device = _counters.Devices[name];
+                device.Exits++;
+                device.Bytes += (ulong)size;
+                return;
+            }
+        }
+    }
+}

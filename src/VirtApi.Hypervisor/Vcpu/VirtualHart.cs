@@ -1,0 +1,54 @@
+using VirtApi.Machine.Hart;
+using VirtApi.Machine.Traps;
+
+namespace VirtApi.Hypervisor.Vcpu;
+
+/// <summary>
+/// A virtual hart (DESIGN.md "The hypervisor"): the privilege level the guest believes it runs at,
+/// its virtual CSR file and whether it waits in <c>wfi</c>. The guest's registers and pc live in the
+/// real hart it runs on. Its CSR file obeys the same rules as the hardware's (<see cref="CsrFile"/>),
+/// with the real hart's retired-instruction count (which includes the instructions the VMM emulated)
+/// and the board's virtual time, so the guest sees the same counters and time as on bare hardware.
+/// </summary>
+public sealed class VirtualHart : ICsrHost
+{
+    private readonly IHartPlatform _platform;
+
+    public VirtualHart(Hart hart, IHartPlatform platform)
+    {
+        Hart = hart;
+        _platform = platform;
+        Csrs = new CsrFile(hart.Id);
+        InstretAccounted = hart.InstructionsRetired;
+    }
+
+    /// <summary>The real hart the guest runs on.</summary>
+    public Hart Hart { get; }
+
+    /// <summary>The guest's privilege level (the real hart runs it in U-mode).</summary>
+    public PrivilegeLevel Privilege { get; set; } = PrivilegeLevel.Machine;
+
+    /// <summary>The guest's CSRs.</summary>
+    public CsrFile Csrs { get; }
+
+    /// <summary>The guest executed <c>wfi</c> and no interrupt of its <c>mie</c> is pending yet.</summary>
+    public bool Waiting { get; set; }
+
+    /// <summary>Retired instructions by the guest's privilege level (index: 0 U, 1 S, 3 M).</summary>
+    public ulong[] RetiredByPrivilege { get; } = new ulong[4];
+
+    /// <summary>The real hart's instret up to which <see cref="RetiredByPrivilege"/> is accounted.</summary>
+    public ulong InstretAccounted { get; set; }
+
+    ulong ICsrHost.InstructionsRetired => Hart.InstructionsRetired;
+
+    ulong ICsrHost.Time => _platform.Time(Hart);
+
+    /// <summary>stimecmp or menvcfg changed: the real hart's timer compare follows the guest's (Sstc).</summary>
+    void ICsrHost.TimersChanged()
+    {
+        Hart.Csrs.Stimecmp = Csrs.Stimecmp;
+        Hart.Csrs.Menvcfg = Csrs.Menvcfg;
+        Hart.CsrsChanged();
+    }
+}
