@@ -16,6 +16,7 @@ app.MapHosts();
 app.MapImages();
 app.MapVms();
 app.MapVmLifecycle();
+app.MapStats();
 app.MapMetrics();
 
 app.Run();

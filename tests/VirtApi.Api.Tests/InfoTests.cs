@@ -76,9 +76,9 @@ public sealed class InfoTests : IClassFixture<VirtApiFactory>
         Assert.Equal(["direct", "shadow", "nested", "paravirtual"], Names(info.GetProperty("memoryModes")));
         Assert.Equal(["emulated", "split", "passthrough"], Names(info.GetProperty("deviceModels")));
         static string[] Available(JsonElement list) => list.EnumerateArray().Where(c => c.GetProperty("available").GetBoolean()).Select(c => c.GetProperty("name").GetString()!).ToArray();
-        Assert.Equal(["native"], Available(info.GetProperty("cpuModes")));
-        Assert.Equal(["riscv"], Available(info.GetProperty("cpuProfiles")));
-        Assert.Equal(["direct"], Available(info.GetProperty("memoryModes")));
+        Assert.Equal(["native", "trap-and-emulate"], Available(info.GetProperty("cpuModes")));
+        Assert.Equal(["riscv", "x86-legacy"], Available(info.GetProperty("cpuProfiles")));
+        Assert.Equal(["direct", "shadow"], Available(info.GetProperty("memoryModes")));
         Assert.Empty(Available(info.GetProperty("deviceModels")));
         foreach (var capability in info.GetProperty("cpuModes").EnumerateArray())
         {

@@ -168,6 +168,8 @@ public sealed record ConsoleInputResponse(int Accepted);
 /// <param name="HostSecondsRunning">Host time spent running the guest.</param>
 /// <param name="ConsoleBytes">Console bytes the guest wrote.</param>
 /// <param name="ConsoleBytesDropped">Console bytes dropped by the bounded buffer.</param>
+/// <param name="SilentFailures">Deprivileged sstatus/mstatus accesses the hardware completed without trapping (x86-legacy profile).</param>
+/// <param name="Vmm">What the VMM did; null in native mode, where no VMM is on any path.</param>
 public sealed record VmStatsResponse(
     Guid VmId,
     VmState State,
@@ -181,4 +183,62 @@ public sealed record VmStatsResponse(
     ulong FramesTouched,
     double HostSecondsRunning,
     long ConsoleBytes,
-    long ConsoleBytesDropped);
+    long ConsoleBytesDropped,
+    ulong SilentFailures,
+    VmmStatsResponse? Vmm);
+
+/// <summary>The VMM's counters (see <c>GET /api/v1/stats/descriptors</c> for each one's meaning).</summary>
+/// <param name="Traps">Traps into the VMM.</param>
+/// <param name="TrapsByCause">By class: csr, mret, sret, sfence-vma, wfi (privileged instructions), ecall, page-fault, interrupt, illegal-instruction, other-exception.</param>
+/// <param name="ReflectedTraps">Exceptions and interrupts the VMM delivered into the guest.</param>
+/// <param name="EmulatedInstructions">Instructions the VMM completed for the guest (privileged ones and device accesses).</param>
+/// <param name="Memory">Memory virtualization.</param>
+/// <param name="Devices">Per emulated device.</param>
+/// <param name="Cost">Estimated cycles and measured host time.</param>
+public sealed record VmmStatsResponse(
+    ulong Traps,
+    IReadOnlyDictionary<string, ulong> TrapsByCause,
+    ulong ReflectedTraps,
+    ulong EmulatedInstructions,
+    VmmMemoryStats Memory,
+    IReadOnlyList<DeviceStatsResponse> Devices,
+    VmmCostStats Cost);
+
+/// <summary>Memory virtualization counters.</summary>
+/// <param name="HiddenFaults">Shadow misses the VMM filled without the guest knowing.</param>
+/// <param name="GuestPageFaults">Page faults of the guest's own tables, reflected into it.</param>
+/// <param name="ShadowFlushes">Whole shadow tables dropped.</param>
+/// <param name="ShadowInvalidations">Single shadow entries dropped.</param>
+/// <param name="GuestPageWalks">The VMM's walks of guest page tables.</param>
+/// <param name="GuestWalkReferences">Guest PTEs those walks read.</param>
+/// <param name="MachineFramesAllocated">Machine frames the P2M took for guest memory.</param>
+/// <param name="ShadowFrames">Machine frames holding shadow tables now.</param>
+public sealed record VmmMemoryStats(
+    ulong HiddenFaults,
+    ulong GuestPageFaults,
+    ulong ShadowFlushes,
+    ulong ShadowInvalidations,
+    ulong GuestPageWalks,
+    ulong GuestWalkReferences,
+    ulong MachineFramesAllocated,
+    ulong ShadowFrames);
+
+/// <summary>One device's counters.</summary>
+/// <param name="Name">uart0, clint, plic, test-finisher, boot-rom.</param>
+/// <param name="Model">emulated.</param>
+/// <param name="Exits">Register accesses that exited to the VMM.</param>
+/// <param name="Bytes">Bytes those accesses moved.</param>
+public sealed record DeviceStatsResponse(string Name, string Model, ulong Exits, ulong Bytes);
+
+/// <summary>Cost: estimated cycles from the cost model in appsettings.json, and measured host time.</summary>
+/// <param name="GuestCycles">Estimated cycles of guest work.</param>
+/// <param name="VmmCycles">Estimated cycles of VMM work, added per event.</param>
+/// <param name="HostSecondsInVmm">Host time measured in the VMM's handlers (the rest of hostSecondsRunning ran guest code).</param>
+public sealed record VmmCostStats(ulong GuestCycles, ulong VmmCycles, double HostSecondsInVmm);
+
+/// <summary>What one counter of the statistics means.</summary>
+/// <param name="Name">Its path in the stats response (vmm.memory.hiddenFaults), or its family in /metrics.</param>
+/// <param name="Unit">What it counts.</param>
+/// <param name="Increments">What increments it, where the work happens.</param>
+/// <param name="Modes">The CPU modes in which it can be non-zero.</param>
+public sealed record StatDescriptor(string Name, string Unit, string Increments, IReadOnlyList<CpuMode> Modes);

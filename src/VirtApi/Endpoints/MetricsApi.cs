@@ -74,12 +74,36 @@ public static class MetricsApi
             ("virtapi_vm_page_walks_total", "Page-table walks.", s => s.PageWalks),
             ("virtapi_vm_frames_touched_total", "4 KiB guest frames allocated on first write.", s => s.FramesTouched),
             ("virtapi_vm_host_seconds_total", "Host time spent running the guest.", s => s.HostSecondsRunning),
+            ("virtapi_vm_silent_failures_total", "Deprivileged sstatus/mstatus accesses completed without a trap (x86-legacy).", s => s.SilentFailures),
+            ("virtapi_vm_vmm_traps_total", "Traps into the VMM.", s => s.Vmm?.Traps ?? 0),
+            ("virtapi_vm_vmm_reflected_traps_total", "Exceptions and interrupts the VMM delivered into the guest.", s => s.Vmm?.ReflectedTraps ?? 0),
+            ("virtapi_vm_vmm_emulated_instructions_total", "Instructions the VMM completed for the guest.", s => s.Vmm?.EmulatedInstructions ?? 0),
+            ("virtapi_vm_vmm_hidden_faults_total", "Shadow misses filled by the VMM.", s => s.Vmm?.HiddenFaults ?? 0),
+            ("virtapi_vm_vmm_guest_page_faults_total", "Guest page faults reflected into the guest.", s => s.Vmm?.GuestPageFaults ?? 0),
+            ("virtapi_vm_vmm_shadow_flushes_total", "Whole shadow tables dropped.", s => s.Vmm?.ShadowFlushes ?? 0),
+            ("virtapi_vm_vmm_cycles_total", "Estimated cycles of VMM work (cost model).", s => s.Vmm?.VmmCycles ?? 0),
         })
         {
             Family(name, "counter", help);
             foreach (var (vm, stats) in live)
             {
                 Sample(name, VmLabels(vm), value(stats));
+            }
+        }
+        Family("virtapi_vm_vmm_traps_by_cause_total", "counter", "Traps into the VMM, by class.");
+        foreach (var (vm, stats) in live)
+        {
+            foreach (var (cause, count) in (stats.Vmm?.TrapsByCause ?? new Dictionary<string, ulong>()).OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                Sample("virtapi_vm_vmm_traps_by_cause_total", $"{VmLabels(vm)},cause=\"{cause}\"", count);
+            }
+        }
+        Family("virtapi_vm_device_exits_total", "counter", "Device-register accesses that exited to the VMM, by device.");
+        foreach (var (vm, stats) in live)
+        {
+            foreach (var device in stats.Vmm?.Devices ?? [])
+            {
+                Sample("virtapi_vm_device_exits_total", $"{VmLabels(vm)},device=\"{device.Name}\",model=\"{device.Model}\"", device.Exits);
             }
         }
         Family("virtapi_host_memory_used_mib", "gauge", "Memory charged to the host by the VMs placed on it.");

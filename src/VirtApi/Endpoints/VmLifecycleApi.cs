@@ -213,8 +213,27 @@ public static class VmLifecycleApi
             stats.FramesTouched,
             stats.HostSecondsRunning,
             worker?.Console.Written ?? 0,
-            worker?.Console.Dropped ?? 0);
+            worker?.Console.Dropped ?? 0,
+            stats.SilentFailures,
+            stats.Vmm is { } vmm ? ToResponse(vmm) : null);
     }
+
+    private static VmmStatsResponse ToResponse(VmmStatistics vmm) => new(
+        vmm.Traps,
+        vmm.TrapsByCause,
+        vmm.ReflectedTraps,
+        vmm.EmulatedInstructions,
+        new VmmMemoryStats(
+            vmm.HiddenFaults,
+            vmm.GuestPageFaults,
+            vmm.ShadowFlushes,
+            vmm.ShadowInvalidations,
+            vmm.GuestPageWalks,
+            vmm.GuestWalkReferences,
+            vmm.MachineFramesAllocated,
+            vmm.ShadowFrames),
+        [.. vmm.Devices.Select(d => new DeviceStatsResponse(d.Name, d.Model, d.Exits, d.Bytes))],
+        new VmmCostStats(vmm.GuestCycles, vmm.VmmCycles, vmm.HostSecondsInVmm));
 
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> GetVmEvents(
         Guid id, VirtApiDbContext db, VmSupervisor supervisor, VmEventHub hub, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Runtime;
@@ -14,7 +16,8 @@ internal static class VmRuntimeExtensions
             .Validate(o => o.QuantumInstructions is >= 1_000 and <= 100_000_000, "Scheduler:QuantumInstructions must be between 1000 and 100000000")
             .Validate(o => o.Threads >= 0, "Scheduler:Threads must be 0 (one per core) or more")
             .ValidateOnStart();
-        builder.Services.AddSingleton<IGuestExecutionFactory, GuestExecutionFactory>();
+        builder.Services.AddOptions<CostModel>().BindConfiguration("CostModel");
+        builder.Services.AddSingleton<IGuestExecutionFactory>(services => new GuestExecutionFactory(services.GetRequiredService<IOptions<CostModel>>().Value));
         builder.Services.AddSingleton<VmEventHub>();
         builder.Services.AddSingleton<VmSupervisor>();
         builder.Services.AddHostedService(services => services.GetRequiredService<VmSupervisor>());
