@@ -165,9 +165,9 @@ public sealed partial class Hart
         LastTrap = (interrupt ? cause | (1UL << 63) : cause, tval, Pc);
         if (Monitor is { } monitor && monitor.OnTrap(this, new TrapEvent(interrupt ? cause | (1UL << 63) : cause, tval, Pc, Privilege)))
         {
-            // The monitor took the trap (the VMM emulated or answered it): no vectoring, and the
-            // hart made progress as far as stuck detection goes.
-            _trapsWithoutProgress = 0;
+            // The monitor took the trap (the VMM emulated or answered it): no vectoring. Progress is
+            // still only a retired instruction (CompleteInstruction counts one), so a guest the VMM
+            // keeps reflecting faults into is caught as stuck, as it would be on the bare machine.
             UpdateInterruptReady();
             return;
         }
