@@ -26,12 +26,14 @@ internal sealed partial class AssemblyRun
     {
         if (s.Offset % 2 != 0)
         {
-            Error(s.Line, s.Column, "instruction at an odd offset; add .align 1 (or .align 2) before it");
+            // GNU as skips code alignment no larger than the instruction alignment (see Align), so
+            // .align 1 or 2 cannot repair this; an explicit fill can.
+            Error(s.Line, s.Column, "instruction at an odd offset; pad the data before it, for example with .balign 4, 0");
         }
         else if (s.Offset % 4 != 0 && !_rvcSeen)
         {
             // Without C, instructions are 4-byte aligned (IALIGN=32, spec 1.5); with C, 2 bytes is enough.
-            Error(s.Line, s.Column, "instruction is not on a 4-byte boundary; add .align 2 before it");
+            Error(s.Line, s.Column, "instruction is not on a 4-byte boundary; add .balign 4, 0 (or .align 3) before it");
         }
         if (CompressedMnemonics.Contains(s.Mnemonic))
         {
