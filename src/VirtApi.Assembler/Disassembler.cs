@@ -4,7 +4,7 @@ using System.Globalization;
 namespace VirtApi.Assembler;
 
 /// <summary>
-/// Decodes one RV64IMA/Zicsr/Zifencei/privileged instruction to the spelling of
+/// Decodes one RV64IMAC/Zicsr/Zifencei/privileged instruction (16 or 32 bits) to the spelling of
 /// <c>riscv64-unknown-elf-objdump -d</c>: mnemonic, a tab, operands separated by commas with ABI
 /// register names, CSRs by name, branch and jump targets as absolute hex addresses. By default it
 /// uses objdump's aliases (<c>li</c>, <c>mv</c>, <c>ret</c>, <c>beqz</c> …); with
