@@ -434,12 +434,17 @@ internal sealed partial class AssemblyRun
         {
             if (_localLabels.TryGetValue(name, out var list))
             {
-                for (var k = list.Count - 1; k >= 0; k--)
+                // Definitions are in statement order: find the first at this index by bisection, as a
+                // name like "1" can be defined thousands of times.
+                var (low, high) = (0, list.Count);
+                while (low < high)
                 {
-                    if (list[k].Index == index)
-                    {
-                        list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
-                    }
+                    var middle = (low + high) / 2;
+                    (low, high) = list[middle].Index < index ? (middle + 1, high) : (low, middle);
+                }
+                for (var k = low; k < list.Count && list[k].Index == index; k++)
+                {
+                    list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
                 }
             }
             else if (_labels.TryGetValue(name, out var label))
