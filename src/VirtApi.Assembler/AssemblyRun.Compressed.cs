@@ -72,7 +72,7 @@ internal sealed partial class AssemblyRun
     /// </summary>
     private static bool MayCompress(Statement s)
     {
-        if (s.Operands.Any(o => o.Text.Contains('%', StringComparison.Ordinal)))
+        if (s.Operands.Any(o => HasRelocationOperator(o.Text)))
         {
             return false;
         }
@@ -84,6 +84,24 @@ internal sealed partial class AssemblyRun
             "mv" => s.Operands.Count == 2 && Registers.Parse(s.Operands[1].Text) is not (null or 0),
             _ => true,
         };
+    }
+
+    /// <summary>A <c>%name(</c> operator such as <c>%lo(</c>; a <c>%</c> between operands is the remainder.</summary>
+    private static bool HasRelocationOperator(string text)
+    {
+        for (var i = text.IndexOf('%', StringComparison.Ordinal); i >= 0; i = text.IndexOf('%', i + 1))
+        {
+            var end = i + 1;
+            while (end < text.Length && (char.IsAsciiLetter(text[end]) || text[end] == '_'))
+            {
+                end++;
+            }
+            if (end > i + 1 && end < text.Length && text[end] == '(')
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

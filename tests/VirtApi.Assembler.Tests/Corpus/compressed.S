@@ -197,6 +197,8 @@ _start:
     ebreak
     ecall
     addi a0, a0, %lo(0x12345)
+    addi a0, a0, 7 % 4
+    li a2, 10 * 3 + 4 / 2 - 7 % 3
     lw a0, %lo(0x12345)(a1)
     li a0, 0x7fffffff
     li a0, 0x100000000
