@@ -16,14 +16,7 @@ internal sealed partial class AssemblyRun
             Error(s.Line, s.Column, $"instruction '{s.Mnemonic}' in .bss: only space can be reserved there");
             return;
         }
-        if (output.Length % 2 != 0 || s.Offset % 4 != 0)
-        {
-            Error(s.Line, s.Column, "instruction is not on a 4-byte boundary; add .align 2 before it");
-        }
-        foreach (var word in Instructions.Expand(this, s))
-        {
-            output.Word(word);
-        }
+        EmitInstruction(s, output);
     }
 
     // ---- directives ---------------------------------------------------------------------------------
@@ -37,10 +30,7 @@ internal sealed partial class AssemblyRun
                 // image is linked here, so these change nothing in the output.
                 return;
             case ".option":
-                if (s.Operands.Count != 1 || s.Operands[0].Text is not ("rvc" or "norvc" or "push" or "pop" or "relax" or "norelax" or "pic" or "nopic"))
-                {
-                    Error(s.Line, s.Column, ".option takes one of rvc, norvc, push, pop, relax, norelax, pic, nopic");
-                }
+                Option(s);
                 return;
             case ".equ" or ".set":
                 DefineEquate(s);
@@ -61,12 +51,15 @@ internal sealed partial class AssemblyRun
                 Strings(s, output, zeroTerminated: s.Mnemonic != ".ascii");
                 return;
             case ".zero":
+                _fragEnds = true;
                 Space(s, output, fillAllowed: false);
                 return;
             case ".space" or ".skip":
+                _fragEnds = true;
                 Space(s, output, fillAllowed: true);
                 return;
             case ".fill":
+                _fragEnds = true;
                 Fill(s, output);
                 return;
             case ".align" or ".p2align":
@@ -77,6 +70,42 @@ internal sealed partial class AssemblyRun
                 return;
             default:
                 Error(s.Line, s.Column, $"unknown directive '{s.Mnemonic}'");
+                return;
+        }
+    }
+
+    /// <summary>
+    /// <c>.option</c>: rvc/norvc switch the C extension (and GNU as's automatic compression) on and
+    /// off, push/pop save and restore it; relax and pic change nothing in a linked image without
+    /// relocations, so they are accepted and ignored.
+    /// </summary>
+    private void Option(Statement s)
+    {
+        switch (s.Operands.Count == 1 ? s.Operands[0].Text : null)
+        {
+            case "rvc":
+                _rvc = true;
+                _rvcSeen = true;
+                _rvcUsed = true;
+                return;
+            case "norvc":
+                _rvc = false;
+                return;
+            case "push":
+                _optionStack.Push(_rvc);
+                return;
+            case "pop":
+                if (_optionStack.Count == 0)
+                {
+                    Error(s.Line, s.Column, ".option pop without a matching .option push");
+                    return;
+                }
+                _rvc = _optionStack.Pop();
+                return;
+            case "relax" or "norelax" or "pic" or "nopic":
+                return;
+            default:
+                Error(s.Line, s.Column, ".option takes one of rvc, norvc, push, pop, relax, norelax, pic, nopic");
                 return;
         }
     }
@@ -268,22 +297,51 @@ internal sealed partial class AssemblyRun
         }
         var padding = (alignment - (s.Offset % alignment)) % alignment;
         var explicitFill = s.Operands.Count > 1 ? (long?)Value(s, s.Operands[1]) : null;
-        // Text is padded with nops (as GNU as does), other sections with the fill byte or zero.
-        var i = 0L;
+        if (s.Section == Section.Text)
+        {
+            // GNU as gives the section the largest alignment asked for, and pads its end to it.
+            _textAlignment = Math.Max(_textAlignment, alignment);
+        }
+        if (s.Section == Section.Text && explicitFill is null && alignment <= (_rvc ? 2 : 4))
+        {
+            // GNU as (tc-riscv.c riscv_frag_align_code) skips code alignment no larger than the
+            // instruction alignment, 2 bytes with rvc and 4 without, even where the offset is off it.
+            return;
+        }
+        _fragEnds = true;
         if (s.Section == Section.Text && explicitFill is null)
         {
-            for (; i < padding % 4; i++)
-            {
-                output.Byte(0);
-            }
-            for (; i + 4 <= padding; i += 4)
-            {
-                output.Word(Instructions.Nop);
-            }
+            CodePadding(output, padding);
+            return;
         }
-        for (; i < padding; i++)
+        for (var i = 0L; i < padding; i++)
         {
             output.Byte((byte)(explicitFill ?? 0));
+        }
+    }
+
+    /// <summary>
+    /// Padding in code, as GNU as makes it (tc-riscv.c riscv_handle_align and riscv_make_nops): a zero
+    /// byte if the count is odd (no instruction can start at an odd address, so it is never run), a
+    /// c.nop if 2 bytes remain before a 4-byte boundary (whether or not rvc is on: such a gap only
+    /// arises next to compressed code), then 4-byte nops.
+    /// </summary>
+    private static void CodePadding(SectionWriter output, long padding)
+    {
+        var i = 0L;
+        if (padding % 2 == 1)
+        {
+            output.Byte(0);
+            i++;
+        }
+        if ((padding - i) % 4 == 2)
+        {
+            output.Half(CompressedNop);
+            i += 2;
+        }
+        for (; i < padding; i += 4)
+        {
+            output.Word(Instructions.Nop);
         }
     }
 }

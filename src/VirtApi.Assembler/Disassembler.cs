@@ -4,7 +4,7 @@ using System.Globalization;
 namespace VirtApi.Assembler;
 
 /// <summary>
-/// Decodes one RV64IMA/Zicsr/Zifencei/privileged instruction to the spelling of
+/// Decodes one RV64IMAC/Zicsr/Zifencei/privileged instruction (16 or 32 bits) to the spelling of
 /// <c>riscv64-unknown-elf-objdump -d</c>: mnemonic, a tab, operands separated by commas with ABI
 /// register names, CSRs by name, branch and jump targets as absolute hex addresses. By default it
 /// uses objdump's aliases (<c>li</c>, <c>mv</c>, <c>ret</c>, <c>beqz</c> …); with
@@ -26,10 +26,12 @@ public static class Disassembler
             length = code.Length;
             return "(truncated)";
         }
+        // The length is in the low bits (spec 1.5, "Base Instruction-Length Encoding"): 11 is 32 bits, else 16.
         if ((code[0] & 3) != 3)
         {
             length = 2;
-            return $".insn\t2, 0x{BinaryPrimitives.ReadUInt16LittleEndian(code):x}";
+            var half = BinaryPrimitives.ReadUInt16LittleEndian(code);
+            return DecodeCompressed(half, pc, aliases) ?? $".insn\t2, 0x{half:x}";
         }
         if (code.Length < 4)
         {
@@ -83,6 +85,7 @@ public static class Disassembler
             ("andi", [var rd, var rs, "255"]) => $"zext.b\t{rd},{rs}",
             ("jalr", ["ra", var target]) when target.StartsWith("0(", StringComparison.Ordinal) => $"jalr\t{target[2..^1]}",
             ("jalr", ["ra", var target]) => $"jalr\t{target}",
+            ("jalr", [var rd, var target]) when target.StartsWith("0(", StringComparison.Ordinal) => $"jalr\t{rd},{target[2..^1]}",
             ("csrrs", [var rd, "cycle", "zero"]) => $"rdcycle\t{rd}",
             ("csrrs", [var rd, "time", "zero"]) => $"rdtime\t{rd}",
             ("csrrs", [var rd, "instret", "zero"]) => $"rdinstret\t{rd}",
@@ -273,6 +276,151 @@ public static class Disassembler
                     }
                     var source = funct3 >= 5 ? ((inst >> 15) & 0x1f).ToString(CultureInfo.InvariantCulture) : rs1;
                     return $"{names[funct3]}\t{rd},{csrName},{source}";
+                }
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// A 16-bit RV64C instruction (spec chapter 16, table 16.5-16.7) in objdump's spelling: with
+    /// no-aliases the <c>c.</c> name and its own operands; by default the first entry of binutils
+    /// riscv-opc.c that matches, which spells most as the instruction they expand to (<c>c.addi a0,1</c>
+    /// is <c>add a0,a0,1</c>, <c>c.jr ra</c> is <c>ret</c>). Hints with rd = x0 keep the c. name.
+    /// Reserved encodings give null.
+    /// </summary>
+    private static string? DecodeCompressed(ushort h, ulong pc, bool aliases)
+    {
+        uint i = h;
+        var funct3 = i >> 13;
+        var rd = (int)((i >> 7) & 0x1f);
+        var rs2 = (int)((i >> 2) & 0x1f);
+        var rdPrime = Registers.Name((int)(((i >> 7) & 7) + 8));
+        var rs2Prime = Registers.Name((int)(((i >> 2) & 7) + 8));
+        var imm6 = (int)((((i >> 12) & 1) << 5) | ((i >> 2) & 0x1f));
+        var simm6 = imm6 >= 32 ? imm6 - 64 : imm6;
+        string Both(string compressed, string alias) => aliases ? alias : compressed;
+        switch ((i & 3, funct3))
+        {
+            case (0, 0):
+                {
+                    var imm = (((i >> 11) & 3) << 4) | (((i >> 7) & 0xf) << 6) | (((i >> 6) & 1) << 2) | (((i >> 5) & 1) << 3);
+                    return imm == 0 ? null : Both($"c.addi4spn\t{rs2Prime},sp,{imm}", $"add\t{rs2Prime},sp,{imm}");
+                }
+            case (0, 2 or 3 or 6 or 7):
+                {
+                    var word = (funct3 & 1) == 0;
+                    var imm = (((i >> 10) & 7) << 3) | (word ? (((i >> 6) & 1) << 2) | (((i >> 5) & 1) << 6) : ((i >> 5) & 3) << 6);
+                    var name = (funct3 >= 6 ? "s" : "l") + (word ? "w" : "d");
+                    var operands = $"{rs2Prime},{imm}({rdPrime})";
+                    return Both($"c.{name}\t{operands}", $"{name}\t{operands}");
+                }
+            case (1, 0):
+                if (h == 0x0001)
+                {
+                    return Both("c.addi\tzero,0", "nop");
+                }
+                return (aliases, rd) switch
+                {
+                    (false, _) => $"c.addi\t{Registers.Name(rd)},{simm6}",
+                    (true, 0) => $"c.nop\t{simm6}", // the HINT c.addi x0, nzimm (binutils lists it as c.nop with an immediate)
+                    _ => $"add\t{Registers.Name(rd)},{Registers.Name(rd)},{simm6}",
+                };
+            case (1, 1):
+                if (rd == 0)
+                {
+                    return null;
+                }
+                return Both($"c.addiw\t{Registers.Name(rd)},{simm6}", simm6 == 0 ? $"sext.w\t{Registers.Name(rd)},{Registers.Name(rd)}" : $"addw\t{Registers.Name(rd)},{Registers.Name(rd)},{simm6}");
+            case (1, 2):
+                return aliases && rd != 0 ? $"li\t{Registers.Name(rd)},{simm6}" : $"c.li\t{Registers.Name(rd)},{simm6}";
+            case (1, 3) when rd == 2:
+                {
+                    var imm = (int)((((i >> 12) & 1) << 9) | (((i >> 6) & 1) << 4) | (((i >> 5) & 1) << 6) | (((i >> 3) & 3) << 7) | (((i >> 2) & 1) << 5));
+                    imm = imm >= 512 ? imm - 1024 : imm;
+                    return imm == 0 ? null : Both($"c.addi16sp\tsp,{imm}", $"add\tsp,sp,{imm}");
+                }
+            case (1, 3):
+                {
+                    if (imm6 == 0)
+                    {
+                        return null;
+                    }
+                    var upper = Hex((ulong)simm6 & 0xfffff);
+                    return aliases && rd != 0 ? $"lui\t{Registers.Name(rd)},0x{upper}" : $"c.lui\t{Registers.Name(rd)},0x{upper}";
+                }
+            case (1, 4):
+                {
+                    var kind = (i >> 10) & 3;
+                    if (kind < 2)
+                    {
+                        var name = kind == 0 ? "srli" : "srai";
+                        return imm6 == 0 ? null : Both($"c.{name}\t{rdPrime},0x{Hex((ulong)imm6)}", $"{name[..3]}\t{rdPrime},{rdPrime},0x{Hex((ulong)imm6)}");
+                    }
+                    if (kind == 2)
+                    {
+                        return Both($"c.andi\t{rdPrime},{simm6}", $"and\t{rdPrime},{rdPrime},{simm6}");
+                    }
+                    string?[] names = ["sub", "xor", "or", "and", "subw", "addw", null, null];
+                    var op = names[(((i >> 12) & 1) << 2) | ((i >> 5) & 3)];
+                    return op is null ? null : Both($"c.{op}\t{rdPrime},{rs2Prime}", $"{op}\t{rdPrime},{rdPrime},{rs2Prime}");
+                }
+            case (1, 5):
+                {
+                    var offset = (int)((((i >> 12) & 1) << 11) | (((i >> 11) & 1) << 4) | (((i >> 9) & 3) << 8) | (((i >> 8) & 1) << 10)
+                        | (((i >> 7) & 1) << 6) | (((i >> 6) & 1) << 7) | (((i >> 3) & 7) << 1) | (((i >> 2) & 1) << 5));
+                    offset = offset >= 2048 ? offset - 4096 : offset;
+                    var target = Hex(pc + (ulong)(long)offset);
+                    return Both($"c.j\t{target}", $"j\t{target}");
+                }
+            case (1, 6 or 7):
+                {
+                    var offset = (int)((((i >> 12) & 1) << 8) | (((i >> 10) & 3) << 3) | (((i >> 5) & 3) << 6) | (((i >> 3) & 3) << 1) | (((i >> 2) & 1) << 5));
+                    offset = offset >= 256 ? offset - 512 : offset;
+                    var name = funct3 == 6 ? "beqz" : "bnez";
+                    var operands = $"{rdPrime},{Hex(pc + (ulong)(long)offset)}";
+                    return Both($"c.{name}\t{operands}", $"{name}\t{operands}");
+                }
+            case (2, 0):
+                if (imm6 == 0)
+                {
+                    return null;
+                }
+                return aliases && rd != 0 ? $"sll\t{Registers.Name(rd)},{Registers.Name(rd)},0x{Hex((ulong)imm6)}" : $"c.slli\t{Registers.Name(rd)},0x{Hex((ulong)imm6)}";
+            case (2, 2 or 3):
+                {
+                    if (rd == 0)
+                    {
+                        return null;
+                    }
+                    var word = funct3 == 2;
+                    var imm = (((i >> 12) & 1) << 5) | (word ? (((i >> 4) & 7) << 2) | (((i >> 2) & 3) << 6) : (((i >> 5) & 3) << 3) | (((i >> 2) & 7) << 6));
+                    var name = word ? "lw" : "ld";
+                    var operands = $"{Registers.Name(rd)},{imm}(sp)";
+                    return Both($"c.{name}sp\t{operands}", $"{name}\t{operands}");
+                }
+            case (2, 4):
+                {
+                    var high = ((i >> 12) & 1) == 1;
+                    var r = Registers.Name(rd);
+                    return (high, rd, rs2) switch
+                    {
+                        (false, 0, 0) => null,
+                        (false, 1, 0) => Both("c.jr\tra", "ret"),
+                        (false, _, 0) => Both($"c.jr\t{r}", $"jr\t{r}"),
+                        (false, _, _) => aliases && rd != 0 ? $"mv\t{r},{Registers.Name(rs2)}" : $"c.mv\t{r},{Registers.Name(rs2)}",
+                        (true, 0, 0) => Both("c.ebreak", "ebreak"),
+                        (true, _, 0) => Both($"c.jalr\t{r}", $"jalr\t{r}"),
+                        (true, _, _) => aliases && rd != 0 ? $"add\t{r},{r},{Registers.Name(rs2)}" : $"c.add\t{r},{Registers.Name(rs2)}",
+                    };
+                }
+            case (2, 6 or 7):
+                {
+                    var word = funct3 == 6;
+                    var imm = word ? (((i >> 9) & 0xf) << 2) | (((i >> 7) & 3) << 6) : (((i >> 10) & 7) << 3) | (((i >> 7) & 7) << 6);
+                    var name = word ? "sw" : "sd";
+                    var operands = $"{Registers.Name(rs2)},{imm}(sp)";
+                    return Both($"c.{name}sp\t{operands}", $"{name}\t{operands}");
                 }
             default:
                 return null;

@@ -17,7 +17,7 @@ internal static class ElfWriter
     private static readonly uint[] SegmentFlags = [5, 4, 6, 6]; // PF_R=4, PF_W=2, PF_X=1
     private static readonly ulong[] SectionFlags = [6, 2, 3, 3]; // SHF_ALLOC=2, SHF_WRITE=1, SHF_EXECINSTR=4
 
-    public static byte[] Write(byte[][] sections, long[] bases, long[] sizes, IReadOnlyDictionary<string, ulong> symbols, ulong entry)
+    public static byte[] Write(byte[][] sections, long[] bases, long[] sizes, IReadOnlyDictionary<string, ulong> symbols, ulong entry, uint flags)
     {
         var present = Enumerable.Range(0, 4).Where(i => sizes[i] > 0).ToArray();
         var output = new List<byte>();
@@ -95,7 +95,7 @@ internal static class ElfWriter
         BinaryPrimitives.WriteUInt64LittleEndian(span[24..], entry);
         BinaryPrimitives.WriteUInt64LittleEndian(span[32..], (ulong)phoff);
         BinaryPrimitives.WriteUInt64LittleEndian(span[40..], (ulong)shoff);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[48..], 0); // e_flags: no float ABI, no RVC
+        BinaryPrimitives.WriteUInt32LittleEndian(span[48..], flags); // e_flags: soft-float ABI; EF_RISCV_RVC (1) when C is used
         BinaryPrimitives.WriteUInt16LittleEndian(span[52..], HeaderSize);
         BinaryPrimitives.WriteUInt16LittleEndian(span[54..], ProgramHeaderSize);
         BinaryPrimitives.WriteUInt16LittleEndian(span[56..], (ushort)present.Length);

@@ -385,6 +385,10 @@ internal static class Instructions
         return ((offset + 0x800) >> 12) & 0xfffff;
     }
 
+    internal static uint BranchWord(AssemblyRun run, Statement s, uint funct3, int rs1, int rs2, Operand target) => Branch(run, s, funct3, rs1, rs2, target);
+
+    internal static uint JalWord(AssemblyRun run, Statement s, int rd, Operand target) => Jal(run, s, rd, target);
+
     private static uint Branch(AssemblyRun run, Statement s, uint funct3, int rs1, int rs2, Operand target)
     {
         var offset = run.Imm(s, target) - run.Pc;
@@ -398,6 +402,11 @@ internal static class Instructions
     {
         var offset = run.Imm(s, target) - run.Pc;
         run.CheckTarget(s, target, offset, 21);
+        return EncodeJal(rd, offset);
+    }
+
+    internal static uint EncodeJal(int rd, long offset)
+    {
         var o = (uint)offset;
         return 0x6f | (uint)(rd << 7)
             | (((o >> 12) & 0xff) << 12) | (((o >> 11) & 1) << 20) | (((o >> 1) & 0x3ff) << 21) | (((o >> 20) & 1) << 31);

@@ -65,6 +65,27 @@ internal sealed partial class AssemblyRun
     private readonly long[] _sectionBase = new long[4];
     private readonly long[] _sectionSize = new long[4];
     private bool _finalPass;
+
+    // The C extension state of the pass in progress (.option rvc/norvc/push/pop), whether rvc has been
+    // on before the current statement, and whether it was ever on (the ELF header's EF_RISCV_RVC).
+    private bool _rvc;
+    private bool _rvcSeen;
+    private bool _rvcUsed;
+    private readonly Stack<bool> _optionStack = new();
+
+    // Set when a symbol not yet placed was read as a stand-in during layout; and, after many layout
+    // passes, the switch that lets relaxed sizes only grow so the layout settles.
+    private bool _standIn;
+    private bool _growOnly;
+
+    // Set when the statement just laid out ends a GNU frag: a relaxable branch or jump, .fill, .space,
+    // .zero, or an alignment that pads.
+    private bool _fragEnds;
+    private const int GrowOnlyAfterPasses = 8;
+    private const int MaxLayoutPasses = 64;
+
+    // The text section's alignment: 4, or the largest .align in it (GNU as pads the section's end to it).
+    private long _textAlignment = 4;
     private int _currentIndex;
     private long _currentAddress;
 
@@ -89,7 +110,8 @@ internal sealed partial class AssemblyRun
         }
         var symbols = Symbols();
         var entry = symbols.TryGetValue("_start", out var start) ? start : (ulong)_sectionBase[(int)Section.Text];
-        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry);
+        // EF_RISCV_RVC (RISC-V ELF psABI, "File Header"): GNU as sets it once .option rvc is seen.
+        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry, _rvcUsed ? 1u : 0u);
         if (elf.Length > _options.MaxOutputBytes)
         {
             return AssemblyResult.Failed([new AssemblerError(1, 1, $"the output would be {elf.Length} bytes, more than the limit of {_options.MaxOutputBytes}")]);
@@ -298,35 +320,108 @@ internal sealed partial class AssemblyRun
 
     // ---- layout (first pass) ------------------------------------------------------------------------
 
+    /// <summary>
+    /// Lays out every section. Sizes can depend on where labels land (relaxed branches and jumps under
+    /// rvc, and values of symbols defined later), so passes repeat until no size changes, modelled on
+    /// GNU as's relax_segment so the same layout comes out: a first pass sizes everything with
+    /// forward references unknown; if some size depends on one, an estimate pass reads each forward
+    /// label as its offset within its GNU frag (a frag ends at every relaxable branch, .fill, .space
+    /// and .align, and frags not yet reached have address 0), as md_estimate_size_before_relax sees
+    /// it; then relaxation passes read forward labels where the previous pass put them.
+    /// </summary>
     private void Layout()
     {
-        var offsets = new long[4];
-        for (var i = 0; i < _statements.Count; i++)
+        // Text starts at the base address whatever the other sections hold, so branch offsets to
+        // absolute addresses are right during layout too; later sections get their bases at the end.
+        _sectionBase[(int)Section.Text] = (long)_options.BaseAddress;
+        var fragOffsets = new Dictionary<int, long[]>();
+        if (LayoutPass(fragOffsets))
         {
-            var statement = _statements[i];
-            PlaceLabelsBefore(i, offsets);
-            var section = (int)statement.Section;
-            statement.Offset = offsets[section];
-            _currentIndex = i;
-            _currentAddress = offsets[section];
-            var output = new SectionWriter(statement.Section);
-            var errorsBefore = _errors.Count;
-            Emit(statement, output);
-            // First-pass errors may come from stand-in values for forward references: the second pass judges.
-            _errors.RemoveRange(errorsBefore, _errors.Count - errorsBefore);
-            statement.Size = output.Length;
-            offsets[section] += output.Length;
+            foreach (var (index, offsets) in fragOffsets)
+            {
+                PlaceLabelsBefore(index, offsets);
+            }
+            LayoutPass(null);
+            for (var pass = 0; pass < MaxLayoutPasses; pass++)
+            {
+                _growOnly = pass >= GrowOnlyAfterPasses;
+                if (!LayoutPass(null))
+                {
+                    break;
+                }
+            }
         }
-        PlaceLabelsBefore(_statements.Count, offsets);
 
         // Link order text, rodata, data, bss; each section starts on a 4 KiB page so each gets its own permissions.
         var address = (long)_options.BaseAddress;
         for (var s = 0; s < 4; s++)
         {
             _sectionBase[s] = address;
-            _sectionSize[s] = offsets[s];
-            address = AlignUp(address + offsets[s], 0x1000);
+            address = AlignUp(address + _sectionSize[s], 0x1000);
         }
+    }
+
+    /// <summary>
+    /// One layout pass; true when another is needed because a size may still change. The first pass
+    /// (with <paramref name="fragOffsets"/>) also records, where labels are placed, their offsets from
+    /// the start of the GNU frag they fall in.
+    /// </summary>
+    private bool LayoutPass(Dictionary<int, long[]>? fragOffsets)
+    {
+        var offsets = new long[4];
+        var fragStart = new long[4];
+        var again = false;
+        ResetPassState();
+        for (var i = 0; i <= _statements.Count; i++)
+        {
+            if (fragOffsets is not null && _labelsBefore.ContainsKey(i))
+            {
+                fragOffsets[i] = [offsets[0] - fragStart[0], offsets[1] - fragStart[1], offsets[2] - fragStart[2], offsets[3] - fragStart[3]];
+            }
+            PlaceLabelsBefore(i, offsets);
+            if (i == _statements.Count)
+            {
+                break;
+            }
+            var statement = _statements[i];
+            var section = (int)statement.Section;
+            statement.Offset = offsets[section];
+            _currentIndex = i;
+            _currentAddress = _sectionBase[section] + offsets[section];
+            _standIn = false;
+            _fragEnds = false;
+            var output = new SectionWriter(statement.Section);
+            var errorsBefore = _errors.Count;
+            var rvcBefore = _rvc;
+            Emit(statement, output);
+            // Errors here may come from stand-in values for forward references: the final pass judges.
+            _errors.RemoveRange(errorsBefore, _errors.Count - errorsBefore);
+            if (fragOffsets is not null)
+            {
+                // A stand-in only matters where it can change a size: directives, li, and anything under rvc.
+                again |= _standIn && (rvcBefore || statement.Mnemonic.StartsWith('.') || statement.Mnemonic == "li");
+            }
+            else
+            {
+                again |= output.Length != statement.Size;
+            }
+            statement.Size = output.Length;
+            offsets[section] += output.Length;
+            if (_fragEnds)
+            {
+                fragStart[section] = offsets[section];
+            }
+        }
+        offsets[(int)Section.Text] = AlignUp(offsets[(int)Section.Text], _textAlignment);
+        Array.Copy(offsets, _sectionSize, 4);
+        return again;
+    }
+
+    private void ResetPassState()
+    {
+        _rvc = false;
+        _rvcSeen = false;
+        _optionStack.Clear();
     }
 
     private void PlaceLabelsBefore(int index, long[] offsets)
@@ -339,16 +434,20 @@ internal sealed partial class AssemblyRun
         {
             if (_localLabels.TryGetValue(name, out var list))
             {
-                for (var k = list.Count - 1; k >= 0; k--)
+                // Definitions are in statement order: find the first at this index by bisection, as a
+                // name like "1" can be defined thousands of times.
+                var (low, high) = (0, list.Count);
+                while (low < high)
                 {
-                    if (list[k].Index == index && list[k].Offset == -1)
-                    {
-                        list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
-                        break;
-                    }
+                    var middle = (low + high) / 2;
+                    (low, high) = list[middle].Index < index ? (middle + 1, high) : (low, middle);
+                }
+                for (var k = low; k < list.Count && list[k].Index == index; k++)
+                {
+                    list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
                 }
             }
-            else if (_labels.TryGetValue(name, out var label) && label.Offset == -1 - index)
+            else if (_labels.TryGetValue(name, out var label))
             {
                 _labels[name] = (label.Section, offsets[(int)label.Section], label.Line);
             }
@@ -362,6 +461,7 @@ internal sealed partial class AssemblyRun
     private byte[][] Encode()
     {
         _finalPass = true;
+        ResetPassState();
         var writers = Enumerable.Range(0, 4).Select(s => new SectionWriter((Section)s)).ToArray();
         for (var i = 0; i < _statements.Count; i++)
         {
@@ -377,6 +477,8 @@ internal sealed partial class AssemblyRun
                 Error(statement.Line, statement.Column, $"'{statement.Mnemonic}' changed size between passes: a symbol it uses must be defined before this line");
             }
         }
+        var text = writers[(int)Section.Text];
+        CodePadding(text, _sectionSize[(int)Section.Text] - text.Length);
         return writers.Select(w => w.ToArray()).ToArray();
     }
 
@@ -446,7 +548,8 @@ internal sealed partial class AssemblyRun
         {
             throw new ExpressionException(known ? $"symbol '{name}' cannot be used before it is defined" : $"undefined symbol '{name}'");
         }
-        // First pass: a forward reference; the stand-in value only sizes the statement.
+        // Layout: a forward reference; the stand-in value only sizes the statement.
+        _standIn = true;
         return 0;
     }
 
@@ -487,6 +590,12 @@ internal sealed class SectionWriter(Section section)
         {
             _bytes.Add((byte)(value >> (8 * i)));
         }
+    }
+
+    public void Half(ushort half)
+    {
+        _bytes.Add((byte)half);
+        _bytes.Add((byte)(half >> 8));
     }
 
     public void Byte(byte value) => _bytes.Add(value);

@@ -34,8 +34,10 @@ public sealed partial class DisassemblerTests
     [SkippableTheory]
     [InlineData("base", false)]
     [InlineData("pseudo", false)]
+    [InlineData("compressed", false)]
     [InlineData("base", true)]
     [InlineData("pseudo", true)]
+    [InlineData("compressed", true)]
     public void Disassembly_MatchesObjdump(string name, bool aliases)
     {
         var objdump = ExternalTool.Require("riscv64-unknown-elf-objdump", "binutils-riscv64-unknown-elf");
@@ -72,6 +74,7 @@ public sealed partial class DisassemblerTests
     [Theory]
     [InlineData("base")]
     [InlineData("pseudo")]
+    [InlineData("compressed")]
     public void DisassembleThenAssemble_GivesTheSameBytes(string name)
     {
         var (code, address) = Text(name);
@@ -79,20 +82,25 @@ public sealed partial class DisassemblerTests
         foreach (var (pc, text) in Ours(code, address))
         {
             var line = AbsoluteTarget().Replace(text.Replace('\t', ' '), m => $"{m.Groups[1].Value}0x{m.Groups[2].Value}");
-            var reassembled = RiscVAssembler.Assemble($".globl _start\n_start:\n    {line}\n", new AssemblerOptions { BaseAddress = pc });
+            // A 16-bit instruction needs the C extension on; a 32-bit one must not be compressed.
+            var option = line.StartsWith("c.", StringComparison.Ordinal) ? "    .option rvc\n" : "";
+            var reassembled = RiscVAssembler.Assemble($"{option}.globl _start\n_start:\n    {line}\n", new AssemblerOptions { BaseAddress = pc });
             Assert.True(reassembled.Succeeded, $"{pc:x}: '{line}': {string.Join("; ", reassembled.Errors)}");
             var bytes = ElfSections.Read(reassembled.Elf).Single(s => s.Name == ".text").Bytes;
-            Assert.Equal(code.AsSpan((int)(pc - address), bytes.Length).ToArray(), bytes);
+            var length = text.StartsWith("c.", StringComparison.Ordinal) ? 2 : 4;
+            Assert.True(bytes.Length >= length, $"{pc:x}: '{line}' assembled to {bytes.Length} bytes");
+            Assert.Equal(code.AsSpan((int)(pc - address), length).ToArray(), bytes.AsSpan(0, length).ToArray());
         }
     }
 
-    [GeneratedRegex(@"^\s*(?<pc>[0-9a-f]+):\s+[0-9a-f]{8}\s+(?<text>[^\n]+)$", RegexOptions.Multiline)]
+    // The raw bytes column is 8 hex digits for a 32-bit instruction and 4 for a 16-bit one.
+    [GeneratedRegex(@"^\s*(?<pc>[0-9a-f]+):\s+(?:[0-9a-f]{8}|[0-9a-f]{4})\s+(?<text>[^\n]+)$", RegexOptions.Multiline)]
     private static partial Regex ObjdumpLine();
 
     [GeneratedRegex(@"\s*<[^>]+>$")]
     private static partial Regex SymbolSuffix();
 
-    // "jal ra,80000010" / "beq a0,a1,80000004": the last operand of a branch or jal is a bare hex address.
-    [GeneratedRegex(@"^((?:jal|beq|bne|blt|bge|bltu|bgeu) (?:[a-z0-9]+,){1,2})([0-9a-f]+)$")]
+    // "jal ra,80000010" / "beq a0,a1,80000004" / "c.j 80000010": the last operand of a branch or jump is a bare hex address.
+    [GeneratedRegex(@"^((?:jal (?:[a-z0-9]+,)|(?:beq|bne|blt|bge|bltu|bgeu) (?:[a-z0-9]+,){2}|c\.j |c\.beqz [a-z0-9]+,|c\.bnez [a-z0-9]+,))([0-9a-f]+)$")]
     private static partial Regex AbsoluteTarget();
 }

@@ -40,6 +40,9 @@ internal static class ElfSections
         return sections;
     }
 
+    /// <summary>The ELF header's e_flags.</summary>
+    public static uint Flags(byte[] elf) => BinaryPrimitives.ReadUInt32LittleEndian(elf.AsSpan(48));
+
     /// <summary>One line per section: name, address, size and hex bytes: the golden-file format.</summary>
     public static string Describe(IEnumerable<Section> sections) =>
         string.Join('\n', sections.Select(s => $"{s.Name} 0x{s.Address:x} {s.Size} {Convert.ToHexString(s.Bytes).ToLowerInvariant()}")) + "\n";

@@ -35,11 +35,13 @@ public sealed class GnuCrossCheckTests
         throw new InvalidOperationException("the source corpus folder was not found");
     }
 
-    private static string Ours(string name)
+    private static string Ours(string name) => ElfSections.Describe(ElfSections.Read(OurElf(name)));
+
+    private static byte[] OurElf(string name)
     {
         var result = RiscVAssembler.Assemble(File.ReadAllText(Path.Combine(CorpusFolder, name + ".S")));
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
-        return ElfSections.Describe(ElfSections.Read(result.Elf));
+        return result.Elf;
     }
 
     [Theory]
@@ -54,7 +56,7 @@ public sealed class GnuCrossCheckTests
     [MemberData(nameof(CorpusFiles))]
     public void Corpus_LoadsTheSameBytesAsGnuAsAndLd_Live(string name)
     {
-        var gnu = GnuAssemble(name);
+        var (gnu, gnuFlags) = GnuAssemble(name);
         if (Environment.GetEnvironmentVariable("VIRTAPI_UPDATE_GOLDEN") == "1")
         {
             // Regenerate after changing the corpus: VIRTAPI_UPDATE_GOLDEN=1 dotnet test tests/VirtApi.Assembler.Tests
@@ -63,10 +65,16 @@ public sealed class GnuCrossCheckTests
         }
         AssertSameSections(gnu, Ours(name));
         Assert.Equal(File.ReadAllText(Path.Combine(CorpusFolder, name + ".golden")), gnu);
+        // e_flags too: EF_RISCV_RVC (0x1) once .option rvc is used, otherwise 0 (soft-float ABI).
+        Assert.Equal(gnuFlags, ElfSections.Flags(OurElf(name)));
     }
 
-    /// <summary>Assembles and links a corpus file with GNU binutils (skips without them, fails under CI).</summary>
-    internal static string GnuAssemble(string name)
+    /// <summary>
+    /// Assembles and links a corpus file with GNU binutils (skips without them, fails under CI): the
+    /// sections as in the golden files, and the ELF header's e_flags. The -march has no C: a corpus
+    /// file that wants it says <c>.option rvc</c>, which GNU as honours the same way we do.
+    /// </summary>
+    internal static (string Sections, uint Flags) GnuAssemble(string name)
     {
         var asPath = ExternalTool.Require("riscv64-unknown-elf-as", "binutils-riscv64-unknown-elf");
         var ldPath = ExternalTool.Require("riscv64-unknown-elf-ld", "binutils-riscv64-unknown-elf");
@@ -79,7 +87,8 @@ public sealed class GnuCrossCheckTests
             Assert.True(assembled.ExitCode == 0, assembled.Stderr);
             var linked = ExternalTool.Run(ldPath, ["-T", Path.Combine(CorpusFolder, "layout.ld"), "-o", elf, obj], TimeSpan.FromSeconds(30));
             Assert.True(linked.ExitCode == 0, linked.Stderr);
-            return ElfSections.Describe(ElfSections.Read(File.ReadAllBytes(elf)));
+            var bytes = File.ReadAllBytes(elf);
+            return (ElfSections.Describe(ElfSections.Read(bytes)), ElfSections.Flags(bytes));
         }
         finally
         {

@@ -12,18 +12,15 @@ internal static class GuestProgram
 
     public static byte[] Assemble(string name)
     {
-        // Programs our assembler cannot build yet (compressed instructions) are checked in as the ELF
-        // GNU as + ld made from X.src.S; CompressedProgramTests keeps that file honest.
-        var prebuilt = Path.Combine(Folder, name + ".elf.hex");
-        if (File.Exists(prebuilt))
-        {
-            return Convert.FromHexString(string.Concat(File.ReadAllLines(prebuilt)));
-        }
-        var source = File.ReadAllText(Path.Combine(Folder, "prelude.S")) + File.ReadAllText(Path.Combine(Folder, name + ".S"));
+        var source = Source(name);
         var result = RiscVAssembler.Assemble(source, new AssemblerOptions { FileName = name + ".S" });
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         return result.Elf;
     }
+
+    /// <summary>The prelude followed by the program.</summary>
+    public static string Source(string name) =>
+        File.ReadAllText(Path.Combine(Folder, "prelude.S")) + File.ReadAllText(Path.Combine(Folder, name + ".S"));
 
     /// <summary>Runs an image on a fresh board: console bytes, exit code, instructions and the stop reason.</summary>
     public static Outcome Run(byte[] elf, int harts = 1, ulong budget = 50_000_000, ulong slice = ulong.MaxValue, Action<VirtBoard>? beforeRun = null)

@@ -1,11 +1,11 @@
-# RV64C: every compressed instruction, written explicitly (c.*) and produced by GNU as's automatic
-# compression (-march=rv64imac). Assembled by GNU as + ld into compressed.elf.hex (our assembler does
-# not emit C yet); the test runs that ELF here and under QEMU.
+# RV64C: every compressed instruction, written explicitly (c.*) and produced by automatic
+# compression under .option rvc (the prelude before it stays uncompressed). Our assembler builds it;
+# compressed.elf.hex is what GNU as + ld build from the same prelude + source, and
+# CompressedProgramTests checks that both load the same bytes.
     .option rvc
-    .text
-    .globl _start
-_start:
-    la sp, stack_top
+main:
+    addi sp, sp, -16
+    sd ra, 8(sp)
     c.li s0, 5
     c.addi s0, -3                 # 2
     c.slli s0, 4                  # 32
@@ -33,14 +33,14 @@ _start:
     c.srli a1, 3                  # 4
     c.srai a5, 12                 # 1
     c.addi16sp sp, 64
-    mv s2, a0
-    call show_a0                  # 0
-    mv a0, a1
-    call show_a0                  # 4
+    mv s2, a1
+    call puthex                   # 0
+    mv a0, s2
+    call puthex                   # 4
     mv a0, a5
-    call show_a0                  # 1
+    call puthex                   # 1
     mv a0, s1
-    call show_a0                  # 65 = 0x41
+    call puthex                   # 65 = 0x41
     li a4, 0
     li a5, 3
 1:  c.addi a4, 1
@@ -50,39 +50,16 @@ _start:
     c.beqz a4, 1b                 # never taken
     c.j 1b
 3:  mv a0, a4
-    call show_a0                  # 4
+    call puthex                   # 4
     la t0, target
     c.jalr t0                     # returns through c.jr
     mv a0, s5
-    call show_a0                  # 0x77
-    li t0, 0x100000
-    li t1, 0x5555
-    sw t1, 0(t0)
-4:  j 4b
+    call puthex                   # 0x77
+    ld ra, 8(sp)
+    addi sp, sp, 16
+    li a0, 0
+    ret
 
 target:
     li s5, 0x77
     c.jr ra
-
-# show_a0: a0 as 16 hex digits and a newline
-show_a0:
-    li t0, 0x10000000
-    li t1, 60
-1:  srl t2, a0, t1
-    andi t2, t2, 15
-    li t3, 10
-    blt t2, t3, 2f
-    addi t2, t2, 87
-    j 3f
-2:  addi t2, t2, 48
-3:  sb t2, 0(t0)
-    addi t1, t1, -4
-    bgez t1, 1b
-    li t2, 10
-    sb t2, 0(t0)
-    ret
-
-    .bss
-    .align 4
-stack: .zero 1024
-stack_top:
