@@ -60,8 +60,7 @@ _start:
     la t0, m_trap                    # 3.1.7: after boot every M-mode trap is unexpected
     csrw mtvec, t0
     csrw mie, zero
-    la a0, s_boot
-    call kputs
+    la a0, s_boot; call kputs
     # 3.1.6.1: mstatus.MIE is the global M-mode enable. With mie = 0 nothing can fire, so set it,
     # clear it and read it back: a deprivileging monitor that dropped the clear leaves it at 1.
     csrsi mstatus, 8
@@ -72,49 +71,35 @@ _start:
     call state_lost
 1:  li t0, -1                        # 3.7.1: one NAPOT entry over all memory (QEMU enforces PMP)
     csrw pmpaddr0, t0
-    li t0, 0x1f
-    csrw pmpcfg0, t0
+    li t0, 0x1f; csrw pmpcfg0, t0
     # 3.1.8: U ecalls, illegal instructions and page faults go straight to S, as do the
     # supervisor software and timer interrupts.
-    li t0, (1 << 2) | (1 << 8) | (1 << 12) | (1 << 13) | (1 << 15)
-    csrw medeleg, t0
-    li t0, (1 << 1) | (1 << 5)
-    csrw mideleg, t0
+    li t0, (1 << 2) | (1 << 8) | (1 << 12) | (1 << 13) | (1 << 15); csrw medeleg, t0
+    li t0, (1 << 1) | (1 << 5); csrw mideleg, t0
     # The timer: Sstc. With menvcfg.STCE (3.1.18) and mcounteren.TM (3.1.11) S-mode reads time
     # and writes stimecmp itself, and STIP follows time >= stimecmp. No M-mode timer handler
     # forwards ticks through mip.STIP, so after this mret the kernel never enters M-mode again,
     # which keeps it simple to run deprivileged.
-    li t0, 2
-    csrw mcounteren, t0
-    li t0, 1
-    slli t0, t0, 63
+    li t0, 2; csrw mcounteren, t0
+    li t0, 1; slli t0, t0, 63
     csrs menvcfg, t0
-    li t0, -1
-    csrw stimecmp, t0
+    li t0, -1; csrw stimecmp, t0
     csrw satp, zero
     li t0, 3 << 11                   # 3.1.6.1: MPP = S, mret to s_main
     csrc mstatus, t0
-    li t0, 1 << 11
-    csrs mstatus, t0
-    la t0, s_main
-    csrw mepc, t0
-    la a0, s_mret
-    call kputs
+    li t0, 1 << 11; csrs mstatus, t0
+    la t0, s_main; csrw mepc, t0
+    la a0, s_mret; call kputs
     mret
 park:
     wfi
     j park
 
 m_trap:
-    la a0, s_mtrap
-    call kputs
-    csrr a0, mcause
-    call kputdec
-    li a0, 10
-    call kputc
-    li t0, (98 << 16) | 0x3333
-    li t1, FINISHER
-    sw t0, 0(t1)
+    la a0, s_mtrap; call kputs
+    csrr a0, mcause; call kputdec
+    li a0, 10; call kputc
+    li t0, (98 << 16) | 0x3333; li t1, FINISHER; sw t0, 0(t1)
     j park
 
 # ---- S-mode kernel --------------------------------------------------------------------------
@@ -140,25 +125,16 @@ s_main:
     li t0, (0x80000000 >> 12 << 10) | KERNEL_RWX
     sd t0, 16(s1)
     call alloc_frame
-    srli t0, a0, 12
-    slli t0, t0, 10
-    ori t0, t0, PTE_V
-    sd t0, 0(s1)
-    li t0, (FINISHER >> 21 << 19) | DEVICE_RW
-    sd t0, L1_FINISHER(a0)
-    li t0, (CLINT >> 21 << 19) | DEVICE_RW
-    sd t0, L1_CLINT(a0)
-    li t0, (UART >> 21 << 19) | DEVICE_RW
-    sd t0, L1_UART(a0)
+    srli t0, a0, 12; slli t0, t0, 10; ori t0, t0, PTE_V; sd t0, 0(s1)
+    li t0, (FINISHER >> 21 << 19) | DEVICE_RW; sd t0, L1_FINISHER(a0)
+    li t0, (CLINT >> 21 << 19) | DEVICE_RW; sd t0, L1_CLINT(a0)
+    li t0, (UART >> 21 << 19) | DEVICE_RW; sd t0, L1_UART(a0)
     srli t0, s1, 12                  # 4.1.11: satp = Sv39 (8), ASID 0, root PPN
-    li t1, 8
-    slli t1, t1, 60
+    li t1, 8; slli t1, t1, 60
     or t0, t0, t1
     csrw satp, t0
     sfence.vma
-    la a0, s_sv39
-    li a1, -1
-    call kline
+    la a0, s_sv39; li a1, -1; call kline
     la a0, tasks
     li a1, 1
     la a2, task_a
@@ -169,9 +145,7 @@ s_main:
     la a2, task_b
     call task_create
     sfence.vma                       # 4.2.1: order the new tables before any walk of them
-    la a0, s_start
-    li a1, -1
-    call kline
+    la a0, s_start; li a1, -1; call kline
     li t0, 1 << 5                    # 4.1.3: sie.STIE
     csrs sie, t0
     csrsi sstatus, SIE               # the kernel runs with interrupts on outside critical sections
@@ -183,8 +157,7 @@ s_main:
 # task_create(a0 = TCB, a1 = pid, a2 = entry): its own root table sharing the kernel's entries,
 # a level-1 and a level-0 table for the user gigabyte, and a mapped stack. Code and buffer come later.
 task_create:
-    addi sp, sp, -32
-    sd ra, 24(sp)
+    addi sp, sp, -32; sd ra, 24(sp)
     sd s0, 16(sp)
     sd s1, 8(sp)
     sd s2, 0(sp)
@@ -208,16 +181,10 @@ task_create:
     sd t1, 16(s1)
     call alloc_frame
     mv s2, a0
-    srli t0, s2, 12
-    slli t0, t0, 10
-    ori t0, t0, PTE_V
-    sd t0, 8(s1)
+    srli t0, s2, 12; slli t0, t0, 10; ori t0, t0, PTE_V; sd t0, 8(s1)
     call alloc_frame
     sd a0, T_L0(s0)
-    srli t0, a0, 12
-    slli t0, t0, 10
-    ori t0, t0, PTE_V
-    sd t0, 0(s2)
+    srli t0, a0, 12; slli t0, t0, 10; ori t0, t0, PTE_V; sd t0, 0(s2)
     call alloc_frame
     mv a1, a0
     li a0, STACK_VA
@@ -227,8 +194,7 @@ task_create:
     slli t0, t0, 44
     srli t1, s1, 12
     or t0, t0, t1
-    li t1, 8
-    slli t1, t1, 60
+    li t1, 8; slli t1, t1, 60
     or t0, t0, t1
     sd t0, T_SATP(s0)
     ld ra, 24(sp)
@@ -240,8 +206,7 @@ task_create:
 
 # alloc_frame() -> a0: a zeroed 4 KiB frame from the pool (a bump allocator). Clobbers t0-t2.
 alloc_frame:
-    addi sp, sp, -16
-    sd ra, 8(sp)
+    addi sp, sp, -16; sd ra, 8(sp)
     call crit_enter
     la t0, frame_next
     ld a0, 0(t0)
@@ -255,15 +220,13 @@ alloc_frame:
 1:  sd zero, 0(t0)
     addi t0, t0, 8
     bltu t0, t1, 1b
-    ld ra, 8(sp)
-    addi sp, sp, 16
+    ld ra, 8(sp); addi sp, sp, 16
     ret
 
 # map_page(s0 = TCB, a0 = user va, a1 = frame, a2 = PTE flags): sets the level-0 PTE, then
 # sfence.vma for that address and ASID (4.2.1). Clobbers t0-t2.
 map_page:
-    addi sp, sp, -16
-    sd ra, 8(sp)
+    addi sp, sp, -16; sd ra, 8(sp)
     call crit_enter
     ld t0, T_L0(s0)
     srli t1, a0, 12
@@ -277,8 +240,7 @@ map_page:
     ld t1, T_PID(s0)
     sfence.vma a0, t1
     call crit_exit
-    ld ra, 8(sp)
-    addi sp, sp, 16
+    ld ra, 8(sp); addi sp, sp, 16
     ret
 
 # crit_enter: 4.1.1, clear sstatus.SIE, then read it back. Clobbers t0-t2.
@@ -301,14 +263,10 @@ state_lost:
     addi t1, t1, 1
     j 1b
 2:  la t0, lost_count
-    ld t1, 0(t0)
-    addi t1, t1, 1
-    sd t1, 0(t0)
+    ld t1, 0(t0); addi t1, t1, 1; sd t1, 0(t0)
 fail:                                # count a failed check; clobbers t0, t1
     la t0, failures
-    ld t1, 0(t0)
-    addi t1, t1, 1
-    sd t1, 0(t0)
+    ld t1, 0(t0); addi t1, t1, 1; sd t1, 0(t0)
     ret
 
 arm_timer:                           # Sstc: the next tick comes PERIOD ticks from now
@@ -320,48 +278,21 @@ arm_timer:                           # Sstc: the next tick comes PERIOD ticks fr
 # user_return(s0 = TCB), interrupts off: 4.1.2 stvec to uservec, sscratch = TCB, the task's
 # satp (its ASID keeps its translations apart, so no flush), SPP = U, SPIE, and sret (3.3.2).
 user_return:
-    la t0, uservec
-    csrw stvec, t0
-    ld t0, T_SATP(s0)
-    csrw satp, t0
-    ld t0, T_SEPC(s0)
-    csrw sepc, t0
-    li t0, 1 << 8
-    csrc sstatus, t0
-    li t0, 1 << 5
-    csrs sstatus, t0
+    la t0, uservec; csrw stvec, t0
+    ld t0, T_SATP(s0); csrw satp, t0
+    ld t0, T_SEPC(s0); csrw sepc, t0
+    li t0, 1 << 8; csrc sstatus, t0
+    li t0, 1 << 5; csrs sstatus, t0
     csrw sscratch, s0
     mv a0, s0
-    ld x1, 8(a0)
-    ld x2, 16(a0)
-    ld x3, 24(a0)
-    ld x4, 32(a0)
-    ld x5, 40(a0)
-    ld x6, 48(a0)
-    ld x7, 56(a0)
-    ld x8, 64(a0)
-    ld x9, 72(a0)
-    ld x11, 88(a0)
-    ld x12, 96(a0)
-    ld x13, 104(a0)
-    ld x14, 112(a0)
-    ld x15, 120(a0)
-    ld x16, 128(a0)
-    ld x17, 136(a0)
-    ld x18, 144(a0)
-    ld x19, 152(a0)
-    ld x20, 160(a0)
-    ld x21, 168(a0)
-    ld x22, 176(a0)
-    ld x23, 184(a0)
-    ld x24, 192(a0)
-    ld x25, 200(a0)
-    ld x26, 208(a0)
-    ld x27, 216(a0)
-    ld x28, 224(a0)
-    ld x29, 232(a0)
-    ld x30, 240(a0)
-    ld x31, 248(a0)
+    ld x1, 8(a0); ld x2, 16(a0); ld x3, 24(a0); ld x4, 32(a0)
+    ld x5, 40(a0); ld x6, 48(a0); ld x7, 56(a0); ld x8, 64(a0)
+    ld x9, 72(a0); ld x11, 88(a0); ld x12, 96(a0); ld x13, 104(a0)
+    ld x14, 112(a0); ld x15, 120(a0); ld x16, 128(a0); ld x17, 136(a0)
+    ld x18, 144(a0); ld x19, 152(a0); ld x20, 160(a0); ld x21, 168(a0)
+    ld x22, 176(a0); ld x23, 184(a0); ld x24, 192(a0); ld x25, 200(a0)
+    ld x26, 208(a0); ld x27, 216(a0); ld x28, 224(a0); ld x29, 232(a0)
+    ld x30, 240(a0); ld x31, 248(a0)
     ld a0, 80(a0)
     sret
 
@@ -369,44 +300,21 @@ user_return:
     .align 2
 uservec:
     csrrw a0, sscratch, a0
-    sd x1, 8(a0)
-    sd x2, 16(a0)
-    sd x3, 24(a0)
-    sd x4, 32(a0)
-    sd x5, 40(a0)
-    sd x6, 48(a0)
-    sd x7, 56(a0)
-    sd x8, 64(a0)
-    sd x9, 72(a0)
-    sd x11, 88(a0)
-    sd x12, 96(a0)
-    sd x13, 104(a0)
-    sd x14, 112(a0)
-    sd x15, 120(a0)
-    sd x16, 128(a0)
-    sd x17, 136(a0)
-    sd x18, 144(a0)
-    sd x19, 152(a0)
-    sd x20, 160(a0)
-    sd x21, 168(a0)
-    sd x22, 176(a0)
-    sd x23, 184(a0)
-    sd x24, 192(a0)
-    sd x25, 200(a0)
-    sd x26, 208(a0)
-    sd x27, 216(a0)
-    sd x28, 224(a0)
-    sd x29, 232(a0)
-    sd x30, 240(a0)
-    sd x31, 248(a0)
+    sd x1, 8(a0); sd x2, 16(a0); sd x3, 24(a0); sd x4, 32(a0)
+    sd x5, 40(a0); sd x6, 48(a0); sd x7, 56(a0); sd x8, 64(a0)
+    sd x9, 72(a0); sd x11, 88(a0); sd x12, 96(a0); sd x13, 104(a0)
+    sd x14, 112(a0); sd x15, 120(a0); sd x16, 128(a0); sd x17, 136(a0)
+    sd x18, 144(a0); sd x19, 152(a0); sd x20, 160(a0); sd x21, 168(a0)
+    sd x22, 176(a0); sd x23, 184(a0); sd x24, 192(a0); sd x25, 200(a0)
+    sd x26, 208(a0); sd x27, 216(a0); sd x28, 224(a0); sd x29, 232(a0)
+    sd x30, 240(a0); sd x31, 248(a0)
     csrr t0, sscratch
     sd t0, 80(a0)
     csrr t0, sepc
     sd t0, T_SEPC(a0)
     mv s0, a0
     la sp, kstack_top
-    la t0, kernelvec
-    csrw stvec, t0
+    la t0, kernelvec; csrw stvec, t0
     csrr s1, scause                  # 4.1.9, 4.1.10: read before interrupts may overwrite them
     csrr s2, stval
     bltz s1, u_interrupt
@@ -420,9 +328,7 @@ uservec:
     li t0, 15
     beq s1, t0, u_fault
 u_kill:                              # any other exception kills the task
-    la a0, s_killed
-    mv a1, s1
-    call kline
+    la a0, s_killed; mv a1, s1; call kline
     call fail
     li a0, 255
     j do_exit
@@ -432,18 +338,14 @@ u_interrupt:
     bne t0, t1, kpanic
     li t0, -1                        # quiet the timer until the scheduler re-arms it
     csrw stimecmp, t0
-    la t0, need_resched
-    li t1, 1
-    sd t1, 0(t0)
+    la t0, need_resched; li t1, 1; sd t1, 0(t0)
     j trap_done
 
 u_syscall:                           # a7 = number, a0-a2 = arguments, result in a0
     ld t0, T_SEPC(s0)
     addi t0, t0, 4
     sd t0, T_SEPC(s0)
-    ld t0, T_SYSCALLS(s0)
-    addi t0, t0, 1
-    sd t0, T_SYSCALLS(s0)
+    ld t0, T_SYSCALLS(s0); addi t0, t0, 1; sd t0, T_SYSCALLS(s0)
     ld a7, 136(s0)
     ld a0, 80(s0)
     ld a1, 88(s0)
@@ -463,9 +365,7 @@ sys_getpid:
     ld a0, T_PID(s0)
     j set_result
 sys_yield:
-    la t0, yield_flag
-    li t1, 1
-    sd t1, 0(t0)
+    la t0, yield_flag; li t1, 1; sd t1, 0(t0)
     li a0, 0
     j set_result
 do_exit:                             # a0 = exit code
@@ -539,9 +439,7 @@ u_fault:                             # s1 = scause, s2 = stval (4.1.9): demand p
 2:  addi t0, s1, -12                 # count it by cause; sret retries the instruction
     slli t0, t0, 3
     add t0, t0, s0
-    ld t1, T_FAULTS(t0)
-    addi t1, t1, 1
-    sd t1, T_FAULTS(t0)
+    ld t1, T_FAULTS(t0); addi t1, t1, 1; sd t1, T_FAULTS(t0)
 
 # trap_done(s0 = TCB): round-robin. Switch on a tick, a yield or an exit, else resume.
 trap_done:
@@ -568,9 +466,7 @@ trap_done:
     addi t1, t1, 1
     sd t1, T_PREEMPT(s0)
 2:  la t1, switches
-    ld t2, 0(t1)
-    addi t2, t2, 1
-    sd t2, 0(t1)
+    ld t2, 0(t1); addi t2, t2, 1; sd t2, 0(t1)
     mv s0, a0
     j 4f
 3:  bnez t0, finish                  # neither task can run: both have exited
@@ -584,19 +480,13 @@ kernelvec:
     sd t0, 0(sp)
     sd t1, 8(sp)
     csrr t0, scause
-    li t1, 1
-    slli t1, t1, 63
+    li t1, 1; slli t1, t1, 63
     addi t1, t1, 5                   # supervisor timer interrupt (4.1.9)
     bne t0, t1, kpanic
-    li t0, -1
-    csrw stimecmp, t0
-    la t0, need_resched
-    li t1, 1
-    sd t1, 0(t0)
+    li t0, -1; csrw stimecmp, t0
+    la t0, need_resched; li t1, 1; sd t1, 0(t0)
     la t0, kernel_ticks
-    ld t1, 0(t0)
-    addi t1, t1, 1
-    sd t1, 0(t0)
+    ld t1, 0(t0); addi t1, t1, 1; sd t1, 0(t0)
     ld t0, 0(sp)
     ld t1, 8(sp)
     addi sp, sp, 16
@@ -604,31 +494,20 @@ kernelvec:
 
 kpanic:
     csrci sstatus, SIE
-    la a0, s_panic
-    call kputs
-    csrr a0, scause
-    call kputdec
-    la a0, s_sepc
-    call kputs
-    csrr a0, sepc
-    call kputdec
-    li a0, 10
-    call kputc
-    li t0, (99 << 16) | 0x3333
-    li t1, FINISHER
-    sw t0, 0(t1)
+    la a0, s_panic; call kputs
+    csrr a0, scause; call kputdec
+    la a0, s_sepc; call kputs
+    csrr a0, sepc; call kputdec
+    li a0, 10; call kputc
+    li t0, (99 << 16) | 0x3333; li t1, FINISHER; sw t0, 0(t1)
     j park
 
 # finish: both tasks exited. The summary, in a fixed order, and the verdict.
 finish:
-    li t0, -1
-    csrw stimecmp, t0
-    li t0, 1 << 5
-    csrc sie, t0
+    li t0, -1; csrw stimecmp, t0
+    li t0, 1 << 5; csrc sie, t0
     call crit_exit
-    la a0, s_exited
-    li a1, -1
-    call kline
+    la a0, s_exited; li a1, -1; call kline
     la s0, tasks
     call report
     addi s0, s0, T_SIZE
@@ -645,12 +524,8 @@ finish:
     call kline
     call crit_enter
     la s0, tasks
-    la a0, s_timing
-    ld a1, T_PREEMPT(s0)
-    call kfield
-    la a0, s_timing2
-    ld a1, T_SIZE + T_PREEMPT(s0)
-    call kfield
+    la a0, s_timing; ld a1, T_PREEMPT(s0); call kfield
+    la a0, s_timing2; ld a1, T_SIZE + T_PREEMPT(s0); call kfield
     la a0, s_timing3
     la t0, switches
     ld a1, 0(t0)
@@ -659,15 +534,12 @@ finish:
     la t0, kernel_ticks
     ld a1, 0(t0)
     call kfield
-    li a0, 10
-    call kputc
+    li a0, 10; call kputc
     call crit_exit
     la t0, failures
     ld a1, 0(t0)
     bnez a1, 2f
-    la a0, s_passed
-    li a1, -1
-    call kline
+    la a0, s_passed; li a1, -1; call kline
     li t0, 0x5555
     j 3f
 2:  mv s1, a1
@@ -682,29 +554,15 @@ finish:
 
 # report(s0 = TCB): one summary line; checks exit code 0, one fetch fault, four data faults.
 report:
-    addi sp, sp, -16
-    sd ra, 8(sp)
+    addi sp, sp, -16; sd ra, 8(sp)
     call crit_enter
-    la a0, s_rep_pid
-    ld a1, T_PID(s0)
-    call kfield
-    la a0, s_rep_exit
-    ld a1, T_EXIT(s0)
-    call kfield
-    la a0, s_rep_fetch
-    ld a1, T_FAULTS(s0)
-    call kfield
-    la a0, s_rep_load
-    ld a1, T_FAULTS + 8(s0)
-    call kfield
-    la a0, s_rep_store
-    ld a1, T_FAULTS + 24(s0)
-    call kfield
-    la a0, s_rep_calls
-    ld a1, T_SYSCALLS(s0)
-    call kfield
-    li a0, 10
-    call kputc
+    la a0, s_rep_pid; ld a1, T_PID(s0); call kfield
+    la a0, s_rep_exit; ld a1, T_EXIT(s0); call kfield
+    la a0, s_rep_fetch; ld a1, T_FAULTS(s0); call kfield
+    la a0, s_rep_load; ld a1, T_FAULTS + 8(s0); call kfield
+    la a0, s_rep_store; ld a1, T_FAULTS + 24(s0); call kfield
+    la a0, s_rep_calls; ld a1, T_SYSCALLS(s0); call kfield
+    li a0, 10; call kputc
     call crit_exit
     ld t0, T_EXIT(s0)
     beqz t0, 1f
@@ -726,8 +584,7 @@ report:
 # ---- console helpers (no locking; callers hold the console lock) ----------------------------
 # kline(a0 = text, a1 = number or -1): one whole line under the console lock.
 kline:
-    addi sp, sp, -32
-    sd ra, 24(sp)
+    addi sp, sp, -32; sd ra, 24(sp)
     sd a0, 16(sp)
     sd a1, 8(sp)
     call crit_enter
@@ -739,18 +596,15 @@ kline:
 1:  li a0, 10
     call kputc
     call crit_exit
-    ld ra, 24(sp)
-    addi sp, sp, 32
+    ld ra, 24(sp); addi sp, sp, 32
     ret
 kfield:                              # kfield(a0 = text, a1 = number)
-    addi sp, sp, -16
-    sd ra, 8(sp)
+    addi sp, sp, -16; sd ra, 8(sp)
     sd a1, 0(sp)
     call kputs
     ld a0, 0(sp)
     call kputdec
-    ld ra, 8(sp)
-    addi sp, sp, 16
+    ld ra, 8(sp); addi sp, sp, 16
     ret
 kputs:                               # clobbers t0, t1, a0
     li t0, UART
@@ -790,8 +644,7 @@ user_text:
 task_a:                              # a0 = our pid; s1 counts failed self-checks
     mv s0, a0
     li s1, 0
-    li a7, SYS_GETPID
-    ecall
+    li a7, SYS_GETPID; ecall
     beq a0, s0, 1f
     addi s1, s1, 1
 1:  mv a1, a0
@@ -820,11 +673,8 @@ task_a:                              # a0 = our pid; s1 counts failed self-check
     sw t2, 0(t0)
     addi t0, t0, 4
     bltu t0, s3, 4b
-    la a0, u_a_fill
-    li a1, BUF_SIZE / 4
-    call u_print
-    li a7, SYS_YIELD
-    ecall
+    la a0, u_a_fill; li a1, BUF_SIZE / 4; call u_print
+    li a7, SYS_YIELD; ecall
     li t0, BUF_VA                    # CRC-32 (IEEE 802.3, reflected, bit by bit)
     li t2, 0xFFFFFFFF
     li t6, 0xEDB88320
@@ -847,18 +697,14 @@ task_a:                              # a0 = our pid; s1 counts failed self-check
 8:  la a0, u_a_crc
     mv a1, s2
     call u_print
-    la a0, u_a_done
-    li a1, -1
-    call u_print
+    la a0, u_a_done; li a1, -1; call u_print
     mv a0, s1
-    li a7, SYS_EXIT
-    ecall
+    li a7, SYS_EXIT; ecall
 
 task_b:                              # sieve of Eratosthenes in the demand-paged buffer
     mv s0, a0
     li s1, 0
-    li a7, SYS_GETPID
-    ecall
+    li a7, SYS_GETPID; ecall
     beq a0, s0, 1f
     addi s1, s1, 1
 1:  mv a1, a0
@@ -885,8 +731,7 @@ task_b:                              # sieve of Eratosthenes in the demand-paged
 5:  la a0, u_b_sieve
     li a1, BUF_SIZE
     call u_print
-    li a7, SYS_YIELD
-    ecall
+    li a7, SYS_YIELD; ecall
     li s4, 0                         # count, sum and twin pairs
     li s5, 0
     li s6, 0
@@ -910,18 +755,11 @@ task_b:                              # sieve of Eratosthenes in the demand-paged
 9:  la a0, u_b_count
     mv a1, s4
     call u_print
-    la a0, u_b_sum
-    mv a1, s5
-    call u_print
-    la a0, u_b_twins
-    mv a1, s6
-    call u_print
-    la a0, u_b_done
-    li a1, -1
-    call u_print
+    la a0, u_b_sum; mv a1, s5; call u_print
+    la a0, u_b_twins; mv a1, s6; call u_print
+    la a0, u_b_done; li a1, -1; call u_print
     mv a0, s1
-    li a7, SYS_EXIT
-    ecall
+    li a7, SYS_EXIT; ecall
 
 # u_print(a0 = text, a1 = number or -1): builds "text[number]\n" on the stack, one write call.
 u_print:
@@ -953,8 +791,7 @@ u_print:
     addi t0, t0, 1
     mv a0, sp
     sub a1, t0, sp
-    li a7, SYS_WRITE
-    ecall
+    li a7, SYS_WRITE; ecall
     addi sp, sp, 96
     ret
 
