@@ -6,6 +6,8 @@
 # Task code and a 16 KiB buffer per task are paged in on first touch from a frame allocator.
 # Critical sections clear sstatus.SIE and read it back: a monitor that drops that write (as
 # pre-2005 x86 drops POPF's IF in ring 1+) makes the kernel print "interrupt state lost".
+# Outside critical sections the kernel runs with SIE set; a tick taken there only asks for a
+# reschedule on the way back to U (kernelvec).
 # Task lines are written atomically; the summary comes in a fixed order, and only the line
 # starting "demo-kernel: timing:" depends on where the timer fell (mtime is wall-clock on QEMU).
 # Section numbers refer to the RISC-V privileged specification (20211203).
@@ -14,7 +16,7 @@
     .equ CLINT, 0x2000000
     .equ PERIOD, 300                 # time slice in mtime ticks (one tick per 100 instructions here)
     .equ SIE, 2                      # sstatus.SIE (4.1.1)
-    .equ PTE_V, 1                    # Sv39 PTE bits (4.4.1)
+    .equ PTE_V, 1                    # PTE bits (4.3.1, 4.4.1)
     .equ PTE_R, 2
     .equ PTE_W, 4
     .equ PTE_X, 8
@@ -115,7 +117,7 @@ s_main:
     la t0, frames
     la t1, frame_next
     sd t0, 0(t1)
-    # 4.3: the kernel table. root[2] maps 0x80000000 (RAM) with a 1 GiB superpage; root[0]
+    # 4.4 Sv39: the kernel table. root[2] maps 0x80000000 (RAM) with a 1 GiB superpage; root[0]
     # points to a level-1 table mapping the finisher, CLINT and UART with 2 MiB megapages.
     # All are global (G) and without U, so U-mode cannot touch them.
     call alloc_frame
@@ -315,7 +317,7 @@ uservec:
     mv s0, a0
     la sp, kstack_top
     la t0, kernelvec; csrw stvec, t0
-    csrr s1, scause                  # 4.1.9, 4.1.10: read before interrupts may overwrite them
+    csrr s1, scause                  # 4.1.8, 4.1.9: read before interrupts may overwrite them
     csrr s2, stval
     bltz s1, u_interrupt
     csrsi sstatus, SIE
@@ -387,7 +389,7 @@ sys_write:                           # write(a0 = buf, a1 = len): up to 128 byte
     li t1, STACK_VA + 4096
     bltu a0, t0, 3f
     bgtu t2, t1, 3f
-2:  li t0, 1 << 18                   # 4.1.1.3: SUM lets S-mode read U pages
+2:  li t0, 1 << 18                   # 4.1.1.2: SUM lets S-mode read U pages
     csrs sstatus, t0
     la t1, kbuf
     add t2, t1, a1
@@ -414,7 +416,7 @@ sys_write:                           # write(a0 = buf, a1 = len): up to 128 byte
 3:  li a0, -14                       # EFAULT
     j set_result
 
-u_fault:                             # s1 = scause, s2 = stval (4.1.9): demand paging
+u_fault:                             # s1 = scause, s2 = stval (4.1.8, 4.1.9): demand paging
     li t0, CODE_VA
     sub t1, s2, t0
     li t2, 4096
@@ -481,7 +483,7 @@ kernelvec:
     sd t1, 8(sp)
     csrr t0, scause
     li t1, 1; slli t1, t1, 63
-    addi t1, t1, 5                   # supervisor timer interrupt (4.1.9)
+    addi t1, t1, 5                   # supervisor timer interrupt (4.1.8)
     bne t0, t1, kpanic
     li t0, -1; csrw stimecmp, t0
     la t0, need_resched; li t1, 1; sd t1, 0(t0)
@@ -581,7 +583,7 @@ report:
     addi sp, sp, 16
     ret
 
-# ---- console helpers (no locking; callers hold the console lock) ----------------------------
+# ---- console helpers: kline takes the console lock, the others run inside it ----------------
 # kline(a0 = text, a1 = number or -1): one whole line under the console lock.
 kline:
     addi sp, sp, -32; sd ra, 24(sp)
