@@ -24,6 +24,7 @@ public sealed class ImagesApiTests : IDisposable
         Assert.Contains(hello.GetProperty("symbols").EnumerateArray(), s => s.GetProperty("name").GetString() == "_start");
         Assert.Contains(hello.GetProperty("segments").EnumerateArray(), s => s.GetProperty("permissions").GetString() == "r-x");
         Assert.Contains(images.EnumerateArray(), i => i.GetProperty("name").GetString() == "bench-cpu");
+        Assert.Contains(images.EnumerateArray(), i => i.GetProperty("name").GetString() == "demo-kernel");
 
         var delete = await _client.DeleteAsync($"/api/v1/images/{hello.GetProperty("id").GetGuid()}");
         await delete.ReadProblemAsync(HttpStatusCode.Conflict, "image-read-only");
