@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using VirtApi.Machine.Hart;
 
 namespace VirtApi.Machine.Memory;
 
@@ -15,6 +16,12 @@ public sealed class SparseRam
 
     private readonly byte[]?[] _frames;
 
+    // One bit per frame: set while some hart may hold decoded instructions from it (DecodedPageCache's
+    // invalidation rule). Every write tests it; a set bit sends the write to the harts' caches, and is
+    // cleared once none of them holds the page any more.
+    private readonly ulong[] _decodedFrames;
+    private DecodedPageCache[] _decodedPageCaches = [];
+
     public SparseRam(ulong baseAddress, ulong size)
     {
         if (size == 0 || size % FrameSize != 0)
@@ -24,6 +31,7 @@ public sealed class SparseRam
         Base = baseAddress;
         Size = size;
         _frames = new byte[]?[size >> FrameShift];
+        _decodedFrames = new ulong[((size >> FrameShift) + 63) / 64];
     }
 
     public ulong Base { get; }
@@ -66,13 +74,22 @@ public sealed class SparseRam
         return value;
     }
 
+    /// <summary>
+    /// Writes 1, 2, 4 or 8 bytes (little-endian); every store to RAM comes here, so this is where harts'
+    /// decoded copies of the bytes are dropped (see <see cref="DecodedPageCache"/>).
+    /// </summary>
     public void Write(ulong address, int size, ulong value)
     {
         var offset = address - Base;
         var within = (int)(offset & FrameMask);
         if (within + size <= FrameSize)
         {
-            var frame = Frame(offset >> FrameShift);
+            var frameNumber = offset >> FrameShift;
+            if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+            {
+                DropDecoded(frameNumber, within, size);
+            }
+            var frame = Frame(frameNumber);
             var span = frame.AsSpan(within);
             switch (size)
             {
@@ -91,7 +108,8 @@ public sealed class SparseRam
 
     /// <summary>
     /// The frame holding <paramref name="address"/> if it has been written, else null (reads as zero).
-    /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale.
+    /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale
+    /// (and <see cref="Write"/> drops what harts decoded from it). Write it only through <see cref="Write"/>.
     /// </summary>
     public byte[]? FrameAt(ulong address) => _frames[(address - Base) >> FrameShift];
 
@@ -104,6 +122,24 @@ public sealed class SparseRam
             {
                 Write(address + (ulong)i, 1, bytes[i]);
             }
+        }
+    }
+
+    internal void AddDecodedPageCache(DecodedPageCache cache) => _decodedPageCaches = [.. _decodedPageCaches, cache];
+
+    /// <summary>A hart decoded instructions from frame <paramref name="frameNumber"/>: writes to it must reach the caches.</summary>
+    internal void MarkDecoded(ulong frameNumber) => _decodedFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
+
+    private void DropDecoded(ulong frameNumber, int within, int size)
+    {
+        var held = false;
+        foreach (var cache in _decodedPageCaches)
+        {
+            held |= cache.StoreSeen(frameNumber, within, size);
+        }
+        if (!held)
+        {
+            _decodedFrames[frameNumber >> 6] &= ~(1UL << (int)frameNumber);
         }
     }
 

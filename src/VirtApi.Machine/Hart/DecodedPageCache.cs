@@ -1,0 +1,117 @@
+using VirtApi.Machine.Memory;
+
+namespace VirtApi.Machine.Hart;
+
+/// <summary>The predecoded instructions of one physical RAM page: one slot per 16-bit parcel.</summary>
+internal sealed class DecodedPage
+{
+    public const int Slots = SparseRam.FrameSize / 2;
+
+    /// <summary>The RAM frame number (physical page relative to the RAM base) these slots decode, or <see cref="NoFrame"/>.</summary>
+    public ulong FrameNumber = NoFrame;
+
+    public const ulong NoFrame = ulong.MaxValue;
+
+    /// <summary>The frame's bytes: slots are decoded from them lazily, on first execution.</summary>
+    public byte[] Frame = [];
+
+    /// <summary>Decoded instructions by parcel: slot i holds the instruction starting at byte 2i.</summary>
+    public readonly DecodedInstruction[] Instructions = new DecodedInstruction[Slots];
+}
+
+/// <summary>
+/// One hart's predecoded-instruction cache, by physical page (issue 4's hot path). The hart decodes an
+/// instruction the first time it executes it from a RAM page, and afterwards executes the decoded
+/// record. Bounded: <see cref="Pages"/> pages per hart, direct-mapped by frame number (the page in a
+/// slot is replaced when another frame maps there), each 16 KiB allocated the first time its slot is
+/// used, so a hart never holds more than 2 MiB of decoded code and a guest running from a handful of
+/// pages costs a handful of 16 KiB arrays.
+/// <para>
+/// Invalidation rule. Every store to RAM, whoever makes it (this hart's stores, SC and AMOs, the
+/// page-table walker's A/D updates, other harts, devices, the loader, HTIF), ends in
+/// <see cref="SparseRam.Write"/>, which tells every hart's cache holding decoded code from that page
+/// (<see cref="SparseRam"/> keeps one bit per frame for "some hart decoded from here") to drop the
+/// records of the instructions the store overlaps, so the next execution decodes the new bytes.
+/// Stores to a page whose instructions were never decoded cost one bit test. Dropping only the
+/// overlapped records (rather than the whole page) keeps code and data that share a page fast; the
+/// effect is the same as dropping the page. An instruction that straddles two pages (a 32-bit one at
+/// offset 0xffe) is never decoded here: the hart fetches it parcel by parcel on its general path.
+/// </para>
+/// <para>
+/// Self-modifying code. The unprivileged spec (chapter 3, "Zifencei") only promises that a hart sees
+/// its own stores to instruction memory after a FENCE.I; without one, fetching either the old or the
+/// new instruction is allowed. This machine is deterministic and always fetches the new one: the store
+/// has dropped the stale record before the next instruction is fetched, with or without FENCE.I (as
+/// its fetch path did before predecoding, reading the frame every store writes). FENCE.I itself drops
+/// all of the hart's decoded pages (<see cref="DropAll"/>), as the Zifencei chapter's "the instruction
+/// cache is flushed" implementation does; it costs one re-decode per instruction executed afterwards.
+/// </para>
+/// </summary>
+internal sealed class DecodedPageCache
+{
+    /// <summary>Decoded pages per hart: 128 × 16 KiB = 2 MiB at most.</summary>
+    public const int Pages = 128;
+
+    private readonly DecodedPage?[] _pages = new DecodedPage?[Pages];
+    private readonly SparseRam _ram;
+
+    public DecodedPageCache(SparseRam ram)
+    {
+        _ram = ram;
+        ram.AddDecodedPageCache(this);
+    }
+
+    /// <summary>
+    /// The decoded page of RAM frame <paramref name="frameNumber"/> (whose bytes are <paramref name="frame"/>),
+    /// taking its slot over from another frame if need be.
+    /// </summary>
+    public DecodedPage Get(ulong frameNumber, byte[] frame)
+    {
+        ref var slot = ref _pages[frameNumber % Pages];
+        if (slot is { } cached && cached.FrameNumber == frameNumber)
+        {
+            return cached;
+        }
+        if (slot is null)
+        {
+            slot = new DecodedPage();
+        }
+        else
+        {
+            // Replaced (or dropped by FENCE.I): its records decode another frame's bytes.
+            Array.Clear(slot.Instructions);
+        }
+        slot.FrameNumber = frameNumber;
+        slot.Frame = frame;
+        _ram.MarkDecoded(frameNumber);
+        return slot;
+    }
+
+    /// <summary>
+    /// A store of <paramref name="size"/> bytes at <paramref name="offset"/> in frame <paramref name="frameNumber"/>:
+    /// drops the decoded records of every instruction it overlaps. True when this cache holds the page.
+    /// </summary>
+    public bool StoreSeen(ulong frameNumber, int offset, int size)
+    {
+        var page = _pages[frameNumber % Pages];
+        if (page is null || page.FrameNumber != frameNumber)
+        {
+            return false;
+        }
+        // Slot i covers bytes 2i .. 2i+3 at most (a 32-bit instruction), so the stored bytes
+        // offset .. offset+size-1 overlap slots (offset-2)/2 .. (offset+size-1)/2.
+        var first = Math.Max(0, (offset - 2) >> 1);
+        var last = Math.Min(DecodedPage.Slots - 1, (offset + size - 1) >> 1);
+        Array.Clear(page.Instructions, first, last - first + 1);
+        return true;
+    }
+
+    /// <summary>FENCE.I: forgets every decoded page; the arrays are cleared when their slots are next used.</summary>
+    public void DropAll()
+    {
+        foreach (var page in _pages)
+        {
+            page?.FrameNumber = DecodedPage.NoFrame;
+        }
+    }
+}
