@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using VirtApi.Machine.Memory;
 using VirtApi.Machine.Traps;
 
 namespace VirtApi.Machine.Hart;
@@ -31,199 +32,210 @@ public sealed partial class Hart
         ref var x = ref MemoryMarshal.GetArrayDataReference(_x);
         var ram = _ram;
         var ramBase = ram.Base;
-        var ramSize = ram.Size;
-        var direct = !_paging;
+        // The accesses done here rather than by Load and Store: aligned, to RAM, with translation off,
+        // and for stores only when nobody watches RAM stores. A limit of 0 sends all to Load/Store.
+        var loadLimit = _paging ? 0 : ram.Size;
+        var storeLimit = _paging || _bus.RamStoresObserved ? 0 : ram.Size;
         var privilege = Privilege;
         var timerCheckAt = _timerCheckAt;
         var pc = Pc;
-        ulong pending = 0; // retired, not yet added to the counters
-        ulong counted = 0; // retired and added
-        var check = false; // the last instruction left the hot path: look for SomethingChanged
+        var remaining = limit;
+        ulong counted = 0; // retired instructions already added to the counters
+        ulong address = 0;
+        ulong value = 0;
+        var size = 0;
         while (true)
         {
-            var offset = pc - pageBase;
-            ref var d = ref Unsafe.Add(ref slots, (nint)(offset >> 1));
-            if (d.Code == (byte)Operation.Undecoded)
-            {
-                d = DecodedInstruction.Decode(BinaryPrimitives.ReadUInt32LittleEndian(page.Frame.AsSpan((int)offset)));
-            }
+            ref var d = ref Unsafe.Add(ref slots, (nint)((pc - pageBase) >> 1));
             var code = d.Code;
-            var next = pc + 2 + (ulong)((code >> 6) & 2);
-            var imm = (ulong)(long)d.Imm;
-            ulong address;
-            ulong value;
+            if (code == (byte)Operation.Undecoded)
+            {
+                d = DecodedInstruction.Decode(BinaryPrimitives.ReadUInt32LittleEndian(page.Frame.AsSpan((int)(pc - pageBase))));
+                code = d.Code;
+            }
             switch ((Operation)(code & ~DecodedInstruction.FourBytes))
             {
                 case Operation.Lui:
-                    Register(ref x, d.Rd) = imm;
+                    Register(ref x, d.Rd) = (ulong)(long)d.Imm;
                     break;
                 case Operation.Auipc:
-                    Register(ref x, d.Rd) = pc + imm;
+                    Register(ref x, d.Rd) = pc + (ulong)(long)d.Imm;
                     break;
                 case Operation.Jal:
                     // Targets are always even here: immediates are even and IALIGN is 16 with C, so
                     // the misaligned-target exception of JAL and branches cannot arise.
-                    Register(ref x, d.Rd) = next;
-                    next = pc + imm;
-                    break;
+                    Register(ref x, d.Rd) = pc + Length(code);
+                    pc += (ulong)(long)d.Imm;
+                    goto Jumped;
                 case Operation.Jalr:
                     {
-                        var target = (Register(ref x, d.Rs1) + imm) & ~1UL;
-                        Register(ref x, d.Rd) = next;
-                        next = target;
-                        break;
+                        var target = (Register(ref x, d.Rs1) + (ulong)(long)d.Imm) & ~1UL;
+                        Register(ref x, d.Rd) = pc + Length(code);
+                        pc = target;
+                        goto Jumped;
                     }
                 case Operation.Beq:
                     if (Register(ref x, d.Rs1) == Register(ref x, d.Rs2))
                     {
-                        next = pc + imm;
+                        pc += (ulong)(long)d.Imm;
+                        goto Jumped;
                     }
                     break;
                 case Operation.Bne:
                     if (Register(ref x, d.Rs1) != Register(ref x, d.Rs2))
                     {
-                        next = pc + imm;
+                        pc += (ulong)(long)d.Imm;
+                        goto Jumped;
                     }
                     break;
                 case Operation.Blt:
                     if ((long)Register(ref x, d.Rs1) < (long)Register(ref x, d.Rs2))
                     {
-                        next = pc + imm;
+                        pc += (ulong)(long)d.Imm;
+                        goto Jumped;
                     }
                     break;
                 case Operation.Bge:
                     if ((long)Register(ref x, d.Rs1) >= (long)Register(ref x, d.Rs2))
                     {
-                        next = pc + imm;
+                        pc += (ulong)(long)d.Imm;
+                        goto Jumped;
                     }
                     break;
                 case Operation.Bltu:
                     if (Register(ref x, d.Rs1) < Register(ref x, d.Rs2))
                     {
-                        next = pc + imm;
+                        pc += (ulong)(long)d.Imm;
+                        goto Jumped;
                     }
                     break;
                 case Operation.Bgeu:
                     if (Register(ref x, d.Rs1) >= Register(ref x, d.Rs2))
                     {
-                        next = pc + imm;
+                        pc += (ulong)(long)d.Imm;
+                        goto Jumped;
                     }
                     break;
                 case Operation.Lb:
-                case Operation.Lbu:
-                    address = Register(ref x, d.Rs1) + imm;
-                    if (direct && address - ramBase < ramSize)
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit)
                     {
-                        value = ram.Read(address, 1);
-                    }
-                    else if (SlowLoad(pc, address, 1, privilege, ref pending, ref counted, out value))
-                    {
-                        check = true;
-                    }
-                    else
-                    {
-                        return counted;
-                    }
-                    Register(ref x, d.Rd) = (code & ~DecodedInstruction.FourBytes) == (byte)Operation.Lb ? (ulong)(long)(sbyte)value : value;
-                    break;
-                case Operation.Lh:
-                case Operation.Lhu:
-                    address = Register(ref x, d.Rs1) + imm;
-                    if (direct && (address & 1) == 0 && address - ramBase < ramSize)
-                    {
-                        value = ram.Read(address, 2);
-                    }
-                    else if (SlowLoad(pc, address, 2, privilege, ref pending, ref counted, out value))
-                    {
-                        check = true;
-                    }
-                    else
-                    {
-                        return counted;
-                    }
-                    Register(ref x, d.Rd) = (code & ~DecodedInstruction.FourBytes) == (byte)Operation.Lh ? (ulong)(long)(short)value : value;
-                    break;
-                case Operation.Lw:
-                case Operation.Lwu:
-                    address = Register(ref x, d.Rs1) + imm;
-                    if (direct && (address & 3) == 0 && address - ramBase < ramSize)
-                    {
-                        value = ram.Read(address, 4);
-                    }
-                    else if (SlowLoad(pc, address, 4, privilege, ref pending, ref counted, out value))
-                    {
-                        check = true;
-                    }
-                    else
-                    {
-                        return counted;
-                    }
-                    Register(ref x, d.Rd) = (code & ~DecodedInstruction.FourBytes) == (byte)Operation.Lw ? (ulong)(long)(int)value : value;
-                    break;
-                case Operation.Ld:
-                    address = Register(ref x, d.Rs1) + imm;
-                    if (direct && (address & 7) == 0 && address - ramBase < ramSize)
-                    {
-                        value = ram.Read(address, 8);
-                    }
-                    else if (SlowLoad(pc, address, 8, privilege, ref pending, ref counted, out value))
-                    {
-                        check = true;
-                    }
-                    else
-                    {
-                        return counted;
-                    }
-                    Register(ref x, d.Rd) = value;
-                    break;
-                case Operation.Sb:
-                case Operation.Sh:
-                case Operation.Sw:
-                case Operation.Sd:
-                    {
-                        var size = 1 << ((code & ~DecodedInstruction.FourBytes) - (byte)Operation.Sb);
-                        address = Register(ref x, d.Rs1) + imm;
-                        value = Register(ref x, d.Rs2);
-                        if (direct && (address & (ulong)(size - 1)) == 0 && address - ramBase < ramSize && !_bus.RamStoresObserved)
-                        {
-                            // Plain RAM nobody watches: what Store and SystemBus.Write would do, minus the
-                            // checks. SparseRam.Write drops decoded records the store overlaps, including
-                            // this page's: the slot is re-read for every instruction.
-                            ram.Write(address, size, value);
-                            if ((_reservation & ~7UL) == (address & ~7UL))
-                            {
-                                _reservation = NoReservation;
-                            }
-                            break;
-                        }
-                        Pc = pc;
-                        Retire(pending, privilege);
-                        counted += pending;
-                        pending = 0;
-                        if (!Store(address, size, value))
-                        {
-                            return counted;
-                        }
-                        check = true;
+                        Register(ref x, d.Rd) = (ulong)(long)(sbyte)ram.ReadAligned(address - ramBase, 1);
                         break;
                     }
+                    size = 1;
+                    goto SlowLoad;
+                case Operation.Lbu:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit)
+                    {
+                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 1);
+                        break;
+                    }
+                    size = 1;
+                    goto SlowLoad;
+                case Operation.Lh:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit && (address & 1) == 0)
+                    {
+                        Register(ref x, d.Rd) = (ulong)(long)(short)ram.ReadAligned(address - ramBase, 2);
+                        break;
+                    }
+                    size = 2;
+                    goto SlowLoad;
+                case Operation.Lhu:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit && (address & 1) == 0)
+                    {
+                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 2);
+                        break;
+                    }
+                    size = 2;
+                    goto SlowLoad;
+                case Operation.Lw:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit && (address & 3) == 0)
+                    {
+                        Register(ref x, d.Rd) = (ulong)(long)(int)ram.ReadAligned(address - ramBase, 4);
+                        break;
+                    }
+                    size = 4;
+                    goto SlowLoad;
+                case Operation.Lwu:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit && (address & 3) == 0)
+                    {
+                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 4);
+                        break;
+                    }
+                    size = 4;
+                    goto SlowLoad;
+                case Operation.Ld:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    if (address - ramBase < loadLimit && (address & 7) == 0)
+                    {
+                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 8);
+                        break;
+                    }
+                    size = 8;
+                    goto SlowLoad;
+                case Operation.Sb:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    value = Register(ref x, d.Rs2);
+                    size = 1;
+                    if (address - ramBase < storeLimit)
+                    {
+                        StoreToRam(ram, address, size, value);
+                        break;
+                    }
+                    goto SlowStore;
+                case Operation.Sh:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    value = Register(ref x, d.Rs2);
+                    size = 2;
+                    if (address - ramBase < storeLimit && (address & 1) == 0)
+                    {
+                        StoreToRam(ram, address, size, value);
+                        break;
+                    }
+                    goto SlowStore;
+                case Operation.Sw:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    value = Register(ref x, d.Rs2);
+                    size = 4;
+                    if (address - ramBase < storeLimit && (address & 3) == 0)
+                    {
+                        StoreToRam(ram, address, size, value);
+                        break;
+                    }
+                    goto SlowStore;
+                case Operation.Sd:
+                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
+                    value = Register(ref x, d.Rs2);
+                    size = 8;
+                    if (address - ramBase < storeLimit && (address & 7) == 0)
+                    {
+                        StoreToRam(ram, address, size, value);
+                        break;
+                    }
+                    goto SlowStore;
                 case Operation.Addi:
-                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) + imm;
+                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     break;
                 case Operation.Slti:
-                    Register(ref x, d.Rd) = (long)Register(ref x, d.Rs1) < (long)imm ? 1UL : 0;
+                    Register(ref x, d.Rd) = (long)Register(ref x, d.Rs1) < d.Imm ? 1UL : 0;
                     break;
                 case Operation.Sltiu:
-                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) < imm ? 1UL : 0;
+                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) < (ulong)(long)d.Imm ? 1UL : 0;
                     break;
                 case Operation.Xori:
-                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) ^ imm;
+                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) ^ (ulong)(long)d.Imm;
                     break;
                 case Operation.Ori:
-                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) | imm;
+                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) | (ulong)(long)d.Imm;
                     break;
                 case Operation.Andi:
-                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) & imm;
+                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) & (ulong)(long)d.Imm;
                     break;
                 case Operation.Slli:
                     Register(ref x, d.Rd) = Register(ref x, d.Rs1) << d.Imm;
@@ -325,54 +337,96 @@ public sealed partial class Hart
                     _slowStep = true;
                     goto Return;
             }
-            pc = next;
-            pending++;
-            if (check)
+            pc += Length(code);
+        Jumped:
+            if (--remaining == 0 || pc - pageBase > 0xffc)
             {
-                check = false;
-                if (SomethingChanged(fetchPage, timerCheckAt))
-                {
-                    goto Return;
-                }
+                goto Return;
             }
-            if (pending + counted >= limit || pc - pageBase > 0xffc)
+            continue;
+
+        SlowLoad:
+            {
+                // Load may store (a page walk's A/D bits), which can drop this very record: keep what is needed.
+                var rd = d.Rd;
+                var operation = (Operation)(code & ~DecodedInstruction.FourBytes);
+                Pc = pc;
+                counted = Retire(limit - remaining, counted, privilege);
+                if (!Load(address, size, out value))
+                {
+                    return counted;
+                }
+                Register(ref x, rd) = operation switch
+                {
+                    Operation.Lb => (ulong)(long)(sbyte)value,
+                    Operation.Lh => (ulong)(long)(short)value,
+                    Operation.Lw => (ulong)(long)(int)value,
+                    _ => value,
+                };
+                goto Slow;
+            }
+        SlowStore:
+            Pc = pc;
+            counted = Retire(limit - remaining, counted, privilege);
+            if (!Store(address, size, value))
+            {
+                return counted;
+            }
+        Slow:
+            pc += Length(code);
+            if (--remaining == 0 || pc - pageBase > 0xffc || SomethingChanged(fetchPage, timerCheckAt))
             {
                 goto Return;
             }
         }
     Return:
         Pc = pc;
-        Retire(pending, privilege);
-        return counted + pending;
+        Retire(limit - remaining, counted, privilege);
+        return limit - remaining;
+    }
+
+    /// <summary>The length of a decoded instruction as fetched: 4, or 2 for a compressed one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Length(byte code) => 2 + (ulong)((code >> 6) & 2);
+
+    /// <summary>
+    /// A store to plain RAM nobody watches: what <see cref="Store"/> and SystemBus.Write would do, minus
+    /// the checks. SparseRam drops decoded records the store overlaps, this page's included: the hot
+    /// loop reads the record again for every instruction.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreToRam(SparseRam ram, ulong address, int size, ulong value)
+    {
+        if (!ram.TryWriteAligned(address - ram.Base, size, value))
+        {
+            ram.Write(address, size, value);
+        }
+        // As in Store: a store into this hart's reservation granule ends the reservation.
+        if ((_reservation & ~7UL) == (address & ~7UL))
+        {
+            _reservation = NoReservation;
+        }
     }
 
     /// <summary>Registers by index without a bounds check: decoded indexes are 0..31, or <see cref="ZeroSink"/> for rd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref ulong Register(ref ulong x, byte index) => ref Unsafe.Add(ref x, index);
 
-    /// <summary>Adds instructions the hot path retired at <paramref name="privilege"/> to the counters, as the run loop does one by one.</summary>
-    private void Retire(ulong count, PrivilegeLevel privilege)
+    /// <summary>
+    /// Adds the instructions the hot path retired at <paramref name="privilege"/> since the counters last
+    /// saw them (<paramref name="retired"/> so far, <paramref name="counted"/> of them counted) to the
+    /// counters, as the run loop does one by one; returns the new number counted.
+    /// </summary>
+    private ulong Retire(ulong retired, ulong counted, PrivilegeLevel privilege)
     {
+        var count = retired - counted;
         if (count != 0)
         {
             InstructionsRetired += count;
             Counters.RetiredByPrivilege[(int)privilege] += count;
             _trapsWithoutProgress = 0;
         }
-    }
-
-    /// <summary>
-    /// A load the hot path cannot do on its own (translation on, misaligned, not RAM): the general
-    /// <see cref="Load"/>, with the counters and pc brought up to date first, since it may trap, walk
-    /// page tables or reach a device. False when it trapped.
-    /// </summary>
-    private bool SlowLoad(ulong pc, ulong address, int size, PrivilegeLevel privilege, ref ulong pending, ref ulong counted, out ulong value)
-    {
-        Pc = pc;
-        Retire(pending, privilege);
-        counted += pending;
-        pending = 0;
-        return Load(address, size, out value);
+        return retired;
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using VirtApi.Machine.Hart;
 
 namespace VirtApi.Machine.Memory;
@@ -124,6 +126,59 @@ public sealed class SparseRam
             }
         }
     }
+
+    /// <summary>
+    /// The hart's hot path: reads <paramref name="size"/> (a constant after inlining) bytes at
+    /// <paramref name="offset"/> from <see cref="Base"/>, which the caller checked is in RAM and aligned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadAligned(ulong offset, int size)
+    {
+        var frame = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_frames), (nint)(offset >> FrameShift));
+        if (frame is null)
+        {
+            return 0;
+        }
+        ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(frame), (nint)(offset & FrameMask));
+        return size switch
+        {
+            1 => at,
+            2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(ref at)),
+            4 => LittleEndian(Unsafe.ReadUnaligned<uint>(ref at)),
+            _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(ref at)),
+        };
+    }
+
+    /// <summary>
+    /// The hart's hot path: writes like <see cref="Write"/> at <paramref name="offset"/> (in RAM, aligned)
+    /// when that is only a copy into an allocated frame no hart decoded code from; false otherwise, and
+    /// the caller uses <see cref="Write"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryWriteAligned(ulong offset, int size, ulong value)
+    {
+        var frameNumber = offset >> FrameShift;
+        var frame = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_frames), (nint)frameNumber);
+        if (frame is null || (_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+        {
+            return false;
+        }
+        ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(frame), (nint)(offset & FrameMask));
+        switch (size)
+        {
+            case 1: at = (byte)value; break;
+            case 2: Unsafe.WriteUnaligned(ref at, LittleEndian((ushort)value)); break;
+            case 4: Unsafe.WriteUnaligned(ref at, LittleEndian((uint)value)); break;
+            default: Unsafe.WriteUnaligned(ref at, LittleEndian(value)); break;
+        }
+        return true;
+    }
+
+    private static ushort LittleEndian(ushort value) => BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+
+    private static uint LittleEndian(uint value) => BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+
+    private static ulong LittleEndian(ulong value) => BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
 
     internal void AddDecodedPageCache(DecodedPageCache cache) => _decodedPageCaches = [.. _decodedPageCaches, cache];
 
