@@ -73,6 +73,12 @@ internal enum Operation : byte
     Remw,
     Remuw,
     Fence,
+
+    /// <summary>
+    /// The records past the last whole 32-bit slot (offset 0xffe, where an instruction may straddle into
+    /// the next page, and 0x1000, the next page): sequential execution stops there without a bounds test.
+    /// </summary>
+    PageEnd,
 }
 
 /// <summary>

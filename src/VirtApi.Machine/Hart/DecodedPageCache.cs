@@ -15,8 +15,25 @@ internal sealed class DecodedPage
     /// <summary>The frame's bytes: slots are decoded from them lazily, on first execution.</summary>
     public byte[] Frame = [];
 
-    /// <summary>Decoded instructions by parcel: slot i holds the instruction starting at byte 2i.</summary>
-    public readonly DecodedInstruction[] Instructions = new DecodedInstruction[Slots];
+    /// <summary>
+    /// Decoded instructions by parcel: slot i holds the instruction starting at byte 2i, for i up to
+    /// <see cref="LastDecoded"/>; the two slots after it (offset 0xffe and the next page's first
+    /// parcel) are always <see cref="Operation.PageEnd"/>.
+    /// </summary>
+    public readonly DecodedInstruction[] Instructions = new DecodedInstruction[Slots + 1];
+
+    /// <summary>The last slot that holds a decoded instruction: the one at offset 0xffc.</summary>
+    public const int LastDecoded = Slots - 2;
+
+    public DecodedPage() => Clear();
+
+    /// <summary>Every record undecoded, the page-end marks in place.</summary>
+    public void Clear()
+    {
+        Array.Clear(Instructions);
+        Instructions[LastDecoded + 1].Code = (byte)Operation.PageEnd;
+        Instructions[LastDecoded + 2].Code = (byte)Operation.PageEnd;
+    }
 }
 
 /// <summary>
@@ -79,7 +96,7 @@ internal sealed class DecodedPageCache
         else
         {
             // Replaced (or dropped by FENCE.I): its records decode another frame's bytes.
-            Array.Clear(slot.Instructions);
+            slot.Clear();
         }
         slot.FrameNumber = frameNumber;
         slot.Frame = frame;
@@ -101,7 +118,7 @@ internal sealed class DecodedPageCache
         // Slot i covers bytes 2i .. 2i+3 at most (a 32-bit instruction), so the stored bytes
         // offset .. offset+size-1 overlap slots (offset-2)/2 .. (offset+size-1)/2.
         var first = Math.Max(0, (offset - 2) >> 1);
-        var last = Math.Min(DecodedPage.Slots - 1, (offset + size - 1) >> 1);
+        var last = Math.Min(DecodedPage.LastDecoded, (offset + size - 1) >> 1);
         Array.Clear(page.Instructions, first, last - first + 1);
         return true;
     }

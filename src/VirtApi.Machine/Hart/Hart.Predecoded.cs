@@ -18,43 +18,98 @@ public sealed partial class Hart
     /// watches) and raised an interrupt, moved a timer, halted the board or dropped the fetch cache, or
     /// the next instruction is one the general path executes (<see cref="_slowStep"/>).
     /// <para>
-    /// Retired instructions are counted in a local and added to <see cref="InstructionsRetired"/> and
-    /// <see cref="HartCounters.RetiredByPrivilege"/> before anything outside the hart can look at them
-    /// (a trap, a device, a monitor) and on return, so every observer sees the same counts as before.
+    /// The work is split so the loop that runs almost every instruction, <see cref="ExecuteDecoded"/>,
+    /// calls nothing (calls cost it registers: its pc and count would live on the stack); what needs a
+    /// call (decoding a record, an access through <see cref="Load"/> or <see cref="Store"/>) returns to
+    /// this method, which does it and goes back in. Retired instructions are added to
+    /// <see cref="InstructionsRetired"/> and <see cref="HartCounters.RetiredByPrivilege"/> before
+    /// anything outside the hart can look at them (a trap, a device, a monitor) and on return, so every
+    /// observer sees the same counts as when the run loop counted them one by one.
     /// </para>
     /// </summary>
     private ulong RunPredecoded(ulong limit)
     {
         var page = _fetchDecoded!;
         var fetchPage = _fetchPage;
-        var pageBase = fetchPage << 12;
-        ref var slots = ref MemoryMarshal.GetArrayDataReference(page.Instructions);
+        var privilege = Privilege;
+        var timerCheckAt = _timerCheckAt;
+        ulong retired = 0;
+        ulong counted = 0;
+        while (true)
+        {
+            retired += ExecuteDecoded(limit - retired, out var exit);
+            var offset = (int)(Pc - (fetchPage << 12));
+            switch (exit)
+            {
+                case DecodedExit.Undecoded:
+                    page.Instructions[offset >> 1] = DecodedInstruction.Decode(BinaryPrimitives.ReadUInt32LittleEndian(page.Frame.AsSpan(offset)));
+                    continue;
+                case DecodedExit.Access:
+                    counted = Retire(retired, counted, privilege);
+                    if (!ExecuteAccess(page.Instructions[offset >> 1]))
+                    {
+                        return retired;
+                    }
+                    retired++;
+                    if (retired < limit && Pc - (fetchPage << 12) <= 0xffc && !SomethingChanged(fetchPage, timerCheckAt))
+                    {
+                        continue;
+                    }
+                    break;
+                case DecodedExit.SlowStep:
+                    _slowStep = true;
+                    break;
+            }
+            Retire(retired, counted, privilege);
+            return retired;
+        }
+    }
+
+    /// <summary>Why <see cref="ExecuteDecoded"/> returned.</summary>
+    private enum DecodedExit
+    {
+        /// <summary>The limit, the end of the page, or a jump off it.</summary>
+        Stop,
+
+        /// <summary>The record at <see cref="Pc"/> is to be decoded.</summary>
+        Undecoded,
+
+        /// <summary>The load or store at <see cref="Pc"/> needs <see cref="Load"/> or <see cref="Store"/>.</summary>
+        Access,
+
+        /// <summary>The instruction at <see cref="Pc"/> is executed by the general path.</summary>
+        SlowStep,
+    }
+
+    /// <summary>
+    /// The hot loop: runs decoded records from <see cref="Pc"/> on the current fetch page until
+    /// <paramref name="limit"/> (at least 1) retired or <paramref name="exit"/> says why not; leaves
+    /// <see cref="Pc"/> at the next instruction and returns how many retired. Calls nothing.
+    /// </summary>
+    private ulong ExecuteDecoded(ulong limit, out DecodedExit exit)
+    {
+        var pageBase = _fetchPage << 12;
+        ref var slots = ref MemoryMarshal.GetArrayDataReference(_fetchDecoded!.Instructions);
         ref var x = ref MemoryMarshal.GetArrayDataReference(_x);
         var ram = _ram;
         var ramBase = ram.Base;
         // The accesses done here rather than by Load and Store: aligned, to RAM, with translation off,
-        // and for stores only when nobody watches RAM stores. A limit of 0 sends all to Load/Store.
+        // and for stores only when nobody watches RAM stores and the frame holds no decoded code (a
+        // store there drops records, in SparseRam.Write). A limit of 0 sends all to Load/Store.
         var loadLimit = _paging ? 0 : ram.Size;
         var storeLimit = _paging || _bus.RamStoresObserved ? 0 : ram.Size;
-        var privilege = Privilege;
-        var timerCheckAt = _timerCheckAt;
         var pc = Pc;
         var remaining = limit;
-        ulong counted = 0; // retired instructions already added to the counters
-        ulong address = 0;
-        ulong value = 0;
-        var size = 0;
+        ulong address;
         while (true)
         {
             ref var d = ref Unsafe.Add(ref slots, (nint)((pc - pageBase) >> 1));
             var code = d.Code;
-            if (code == (byte)Operation.Undecoded)
-            {
-                d = DecodedInstruction.Decode(BinaryPrimitives.ReadUInt32LittleEndian(page.Frame.AsSpan((int)(pc - pageBase))));
-                code = d.Code;
-            }
             switch ((Operation)(code & ~DecodedInstruction.FourBytes))
             {
+                case Operation.Undecoded:
+                    exit = DecodedExit.Undecoded;
+                    goto Return;
                 case Operation.Lui:
                     Register(ref x, d.Rd) = (ulong)(long)d.Imm;
                     break;
@@ -123,8 +178,8 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = (ulong)(long)(sbyte)ram.ReadAligned(address - ramBase, 1);
                         break;
                     }
-                    size = 1;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Lbu:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     if (address - ramBase < loadLimit)
@@ -132,8 +187,8 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 1);
                         break;
                     }
-                    size = 1;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Lh:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     if (address - ramBase < loadLimit && (address & 1) == 0)
@@ -141,8 +196,8 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = (ulong)(long)(short)ram.ReadAligned(address - ramBase, 2);
                         break;
                     }
-                    size = 2;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Lhu:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     if (address - ramBase < loadLimit && (address & 1) == 0)
@@ -150,8 +205,8 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 2);
                         break;
                     }
-                    size = 2;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Lw:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     if (address - ramBase < loadLimit && (address & 3) == 0)
@@ -159,8 +214,8 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = (ulong)(long)(int)ram.ReadAligned(address - ramBase, 4);
                         break;
                     }
-                    size = 4;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Lwu:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     if (address - ramBase < loadLimit && (address & 3) == 0)
@@ -168,8 +223,8 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 4);
                         break;
                     }
-                    size = 4;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Ld:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     if (address - ramBase < loadLimit && (address & 7) == 0)
@@ -177,48 +232,56 @@ public sealed partial class Hart
                         Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 8);
                         break;
                     }
-                    size = 8;
-                    goto SlowLoad;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Sb:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    value = Register(ref x, d.Rs2);
-                    size = 1;
-                    if (address - ramBase < storeLimit)
+                    if (address - ramBase < storeLimit && ram.TryWriteAligned(address - ramBase, 1, Register(ref x, d.Rs2)))
                     {
-                        StoreToRam(ram, address, size, value);
+                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        {
+                            _reservation = NoReservation;
+                        }
                         break;
                     }
-                    goto SlowStore;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Sh:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    value = Register(ref x, d.Rs2);
-                    size = 2;
-                    if (address - ramBase < storeLimit && (address & 1) == 0)
+                    if (address - ramBase < storeLimit && (address & 1) == 0 && ram.TryWriteAligned(address - ramBase, 2, Register(ref x, d.Rs2)))
                     {
-                        StoreToRam(ram, address, size, value);
+                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        {
+                            _reservation = NoReservation;
+                        }
                         break;
                     }
-                    goto SlowStore;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Sw:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    value = Register(ref x, d.Rs2);
-                    size = 4;
-                    if (address - ramBase < storeLimit && (address & 3) == 0)
+                    if (address - ramBase < storeLimit && (address & 3) == 0 && ram.TryWriteAligned(address - ramBase, 4, Register(ref x, d.Rs2)))
                     {
-                        StoreToRam(ram, address, size, value);
+                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        {
+                            _reservation = NoReservation;
+                        }
                         break;
                     }
-                    goto SlowStore;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Sd:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    value = Register(ref x, d.Rs2);
-                    size = 8;
-                    if (address - ramBase < storeLimit && (address & 7) == 0)
+                    if (address - ramBase < storeLimit && (address & 7) == 0 && ram.TryWriteAligned(address - ramBase, 8, Register(ref x, d.Rs2)))
                     {
-                        StoreToRam(ram, address, size, value);
+                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        {
+                            _reservation = NoReservation;
+                        }
                         break;
                     }
-                    goto SlowStore;
+                    exit = DecodedExit.Access;
+                    goto Return;
                 case Operation.Addi:
                     Register(ref x, d.Rd) = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     break;
@@ -304,20 +367,31 @@ public sealed partial class Hart
                     Register(ref x, d.Rd) = (ulong)(long)((int)Register(ref x, d.Rs1) >> (int)(Register(ref x, d.Rs2) & 31));
                     break;
                 case Operation.Mul:
-                    Register(ref x, d.Rd) = Register(ref x, d.Rs1) * Register(ref x, d.Rs2);
+                    Register(ref x, d.Rd) = MulDiv(0, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
                     break;
                 case Operation.Mulh:
+                    Register(ref x, d.Rd) = MulDiv(1, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    break;
                 case Operation.Mulhsu:
+                    Register(ref x, d.Rd) = MulDiv(2, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    break;
                 case Operation.Mulhu:
+                    Register(ref x, d.Rd) = MulDiv(3, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    break;
                 case Operation.Div:
+                    Register(ref x, d.Rd) = MulDiv(4, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    break;
                 case Operation.Divu:
+                    Register(ref x, d.Rd) = MulDiv(5, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    break;
                 case Operation.Rem:
+                    Register(ref x, d.Rd) = MulDiv(6, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    break;
                 case Operation.Remu:
-                    // funct3 of MUL..REMU is their order in Operation (unprivileged spec chapter 7).
-                    Register(ref x, d.Rd) = MulDiv((uint)((code & ~DecodedInstruction.FourBytes) - (byte)Operation.Mul), Register(ref x, d.Rs1), Register(ref x, d.Rs2));
+                    Register(ref x, d.Rd) = MulDiv(7, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
                     break;
                 case Operation.Mulw:
-                    Register(ref x, d.Rd) = SignExtend32((uint)Register(ref x, d.Rs1) * (uint)Register(ref x, d.Rs2));
+                    Register(ref x, d.Rd) = MulDivWord(0, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
                     break;
                 case Operation.Divw:
                     Register(ref x, d.Rd) = MulDivWord(4, Register(ref x, d.Rs1), Register(ref x, d.Rs2));
@@ -333,80 +407,77 @@ public sealed partial class Hart
                     break;
                 case Operation.Fence:
                     break;
+                case Operation.PageEnd:
+                    // Sequential execution reached the last parcel of the page (or ran off its end):
+                    // the fetch there may straddle into the next page, or is in the next page.
+                    exit = DecodedExit.Stop;
+                    goto Return;
                 default: // SlowPath: the general path decodes it again and executes it, traps and all.
-                    _slowStep = true;
+                    exit = DecodedExit.SlowStep;
                     goto Return;
             }
             pc += Length(code);
-        Jumped:
-            if (--remaining == 0 || pc - pageBase > 0xffc)
+            if (--remaining == 0)
             {
+                exit = DecodedExit.Stop;
                 goto Return;
             }
             continue;
-
-        SlowLoad:
+        Jumped:
+            if (--remaining == 0 || pc - pageBase > 0xffc)
             {
-                // Load may store (a page walk's A/D bits), which can drop this very record: keep what is needed.
-                var rd = d.Rd;
-                var operation = (Operation)(code & ~DecodedInstruction.FourBytes);
-                Pc = pc;
-                counted = Retire(limit - remaining, counted, privilege);
-                if (!Load(address, size, out value))
-                {
-                    return counted;
-                }
-                Register(ref x, rd) = operation switch
-                {
-                    Operation.Lb => (ulong)(long)(sbyte)value,
-                    Operation.Lh => (ulong)(long)(short)value,
-                    Operation.Lw => (ulong)(long)(int)value,
-                    _ => value,
-                };
-                goto Slow;
-            }
-        SlowStore:
-            Pc = pc;
-            counted = Retire(limit - remaining, counted, privilege);
-            if (!Store(address, size, value))
-            {
-                return counted;
-            }
-        Slow:
-            pc += Length(code);
-            if (--remaining == 0 || pc - pageBase > 0xffc || SomethingChanged(fetchPage, timerCheckAt))
-            {
+                exit = DecodedExit.Stop;
                 goto Return;
             }
         }
     Return:
         Pc = pc;
-        Retire(limit - remaining, counted, privilege);
         return limit - remaining;
+    }
+
+    /// <summary>
+    /// The load or store <paramref name="d"/> at <see cref="Pc"/>, through <see cref="Load"/> or
+    /// <see cref="Store"/> (translation, alignment, devices, watchers, faults). False when it trapped.
+    /// </summary>
+    private bool ExecuteAccess(DecodedInstruction d)
+    {
+        var operation = d.Operation;
+        var address = _x[d.Rs1] + (ulong)(long)d.Imm;
+        if (operation is >= Operation.Sb and <= Operation.Sd)
+        {
+            if (!Store(address, 1 << (operation - Operation.Sb), _x[d.Rs2]))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            var size = operation switch
+            {
+                Operation.Lb or Operation.Lbu => 1,
+                Operation.Lh or Operation.Lhu => 2,
+                Operation.Lw or Operation.Lwu => 4,
+                _ => 8,
+            };
+            if (!Load(address, size, out var value))
+            {
+                return false;
+            }
+            _x[d.Rd] = operation switch
+            {
+                Operation.Lb => (ulong)(long)(sbyte)value,
+                Operation.Lh => (ulong)(long)(short)value,
+                Operation.Lw => (ulong)(long)(int)value,
+                _ => value,
+            };
+        }
+        Pc += Length(d.Code);
+        return true;
     }
 
     /// <summary>The length of a decoded instruction as fetched: 4, or 2 for a compressed one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Length(byte code) => 2 + (ulong)((code >> 6) & 2);
-
-    /// <summary>
-    /// A store to plain RAM nobody watches: what <see cref="Store"/> and SystemBus.Write would do, minus
-    /// the checks. SparseRam drops decoded records the store overlaps, this page's included: the hot
-    /// loop reads the record again for every instruction.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void StoreToRam(SparseRam ram, ulong address, int size, ulong value)
-    {
-        if (!ram.TryWriteAligned(address - ram.Base, size, value))
-        {
-            ram.Write(address, size, value);
-        }
-        // As in Store: a store into this hart's reservation granule ends the reservation.
-        if ((_reservation & ~7UL) == (address & ~7UL))
-        {
-            _reservation = NoReservation;
-        }
-    }
 
     /// <summary>Registers by index without a bounds check: decoded indexes are 0..31, or <see cref="ZeroSink"/> for rd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

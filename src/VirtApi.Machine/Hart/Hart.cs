@@ -473,13 +473,19 @@ public sealed partial class Hart : IInterruptPins
         return true;
     }
 
-    /// <summary>M extension, 64-bit (unprivileged spec chapter 7): division by zero and overflow have defined results.</summary>
+    /// <summary>
+    /// M extension, 64-bit (unprivileged spec chapter 7): division by zero and overflow have defined
+    /// results. Inlined, so a constant <paramref name="funct3"/> leaves one case (the hot loop's).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong MulDiv(uint funct3, ulong a, ulong b) => funct3 switch
     {
         0 => a * b,
-        1 => (ulong)(long)(Int128.CreateTruncating((long)a) * (long)b >> 64),
-        2 => (ulong)(long)(Int128.CreateTruncating((long)a) * (Int128)(UInt128)b >> 64),
-        3 => (ulong)((UInt128)a * b >> 64),
+        // Signed operands from the unsigned product's high half: a negative a is a_u - 2^64, which
+        // takes b off the high half (and a negative b takes a off).
+        1 => Math.BigMul(a, b, out _) - ((long)a < 0 ? b : 0) - ((long)b < 0 ? a : 0),
+        2 => Math.BigMul(a, b, out _) - ((long)a < 0 ? b : 0),
+        3 => Math.BigMul(a, b, out _),
         4 => b == 0 ? ulong.MaxValue : (long)a == long.MinValue && (long)b == -1 ? a : (ulong)((long)a / (long)b),
         5 => b == 0 ? ulong.MaxValue : a / b,
         6 => b == 0 ? a : (long)a == long.MinValue && (long)b == -1 ? 0 : (ulong)((long)a % (long)b),
@@ -487,6 +493,7 @@ public sealed partial class Hart : IInterruptPins
     };
 
     /// <summary>M extension W forms: operate on the low 32 bits, sign-extend the 32-bit result.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong MulDivWord(uint funct3, ulong a, ulong b)
     {
         var x = (int)a;

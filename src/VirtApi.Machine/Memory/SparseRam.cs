@@ -159,7 +159,7 @@ public sealed class SparseRam
     {
         var frameNumber = offset >> FrameShift;
         var frame = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_frames), (nint)frameNumber);
-        if (frame is null || (_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+        if (frame is null || (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_decodedFrames), (nint)(frameNumber >> 6)) & (1UL << (int)frameNumber)) != 0)
         {
             return false;
         }
