@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using VirtApi.Machine.Memory;
 using VirtApi.Machine.Traps;
 
 namespace VirtApi.Machine.Hart;
