@@ -39,10 +39,11 @@ internal sealed class DecodedPage
 /// <summary>
 /// One hart's predecoded-instruction cache, by physical page (issue 4's hot path). The hart decodes an
 /// instruction the first time it executes it from a RAM page, and afterwards executes the decoded
-/// record. Bounded: <see cref="Pages"/> pages per hart, direct-mapped by frame number (the page in a
-/// slot is replaced when another frame maps there), each 16 KiB allocated the first time its slot is
-/// used, so a hart never holds more than 2 MiB of decoded code and a guest running from a handful of
-/// pages costs a handful of 16 KiB arrays.
+/// record. Bounded: <see cref="Pages"/> pages per hart, two-way set-associative by frame number (a
+/// frame replaces the less recently fetched of the two pages of its set, so code that alternates
+/// between two pages mapping to one set does not re-decode), each 16 KiB allocated the first time its
+/// way is used, so a hart never holds more than 2 MiB of decoded code and a guest running from a
+/// handful of pages costs a handful of 16 KiB arrays.
 /// <para>
 /// Invalidation rule. Every store to RAM, whoever makes it (this hart's stores, SC and AMOs, the
 /// page-table walker's A/D updates, other harts, devices, the loader, HTIF), ends in
@@ -69,7 +70,12 @@ internal sealed class DecodedPageCache
     /// <summary>Decoded pages per hart: 128 × 16 KiB = 2 MiB at most.</summary>
     public const int Pages = 128;
 
+    /// <summary>Sets of two pages: frames <c>n</c> and <c>n + Sets</c> share a set.</summary>
+    public const int Sets = Pages / 2;
+
+    // Way w of set s at [2s + w]; _recent[s] is the way fetched from last, the other is replaced.
     private readonly DecodedPage?[] _pages = new DecodedPage?[Pages];
+    private readonly byte[] _recent = new byte[Sets];
     private readonly SparseRam _ram;
 
     public DecodedPageCache(SparseRam ram)
@@ -84,11 +90,18 @@ internal sealed class DecodedPageCache
     /// </summary>
     public DecodedPage Get(ulong frameNumber, byte[] frame)
     {
-        ref var slot = ref _pages[frameNumber % Pages];
-        if (slot is { } cached && cached.FrameNumber == frameNumber)
+        var set = (int)(frameNumber % Sets);
+        for (var way = 0; way < 2; way++)
         {
-            return cached;
+            if (_pages[(2 * set) + way] is { } cached && cached.FrameNumber == frameNumber)
+            {
+                _recent[set] = (byte)way;
+                return cached;
+            }
         }
+        var victim = 1 - _recent[set];
+        _recent[set] = (byte)victim;
+        ref var slot = ref _pages[(2 * set) + victim];
         if (slot is null)
         {
             slot = new DecodedPage();
@@ -110,7 +123,8 @@ internal sealed class DecodedPageCache
     /// </summary>
     public bool StoreSeen(ulong frameNumber, int offset, int size)
     {
-        var page = _pages[frameNumber % Pages];
+        var set = (int)(frameNumber % Sets);
+        var page = _pages[2 * set] is { } first0 && first0.FrameNumber == frameNumber ? first0 : _pages[(2 * set) + 1];
         if (page is null || page.FrameNumber != frameNumber)
         {
             return false;

@@ -190,24 +190,39 @@ public sealed class PredecodeTests
     }
 
     [Fact]
-    public void Cache_IsBounded_AndFenceIDropsEverything()
+    public void Cache_IsBounded_TwoPagesPerSet_AndFenceIDropsEverything()
     {
+        const ulong Second = DecodedPageCache.Sets;
+        const ulong Third = 2 * DecodedPageCache.Sets;
         var ram = new SparseRam(0x8000_0000, 4UL << 20);
-        ram.Write(0x8000_0000, 4, 0x00100513);
-        ram.Write(0x8000_0000 + (DecodedPageCache.Pages * 4096UL), 4, 0x00100513);
+        foreach (var number in new[] { 0UL, Second, Third })
+        {
+            ram.Write(0x8000_0000 + (number * 4096), 4, 0x00100513);
+        }
+        byte[] Frame(ulong number) => ram.FrameAt(0x8000_0000 + (number * 4096))!;
+
         var cache = new DecodedPageCache(ram);
-        var first = cache.Get(0, ram.FrameAt(0x8000_0000)!);
+        var first = cache.Get(0, Frame(0));
         first.Instructions[0] = DecodedInstruction.Decode(0x00100513);
-        Assert.Same(first, cache.Get(0, ram.FrameAt(0x8000_0000)!));
+        var second = cache.Get(Second, Frame(Second));
+        second.Instructions[0] = DecodedInstruction.Decode(0x00100513);
 
-        // A frame mapping to the same slot takes the page over, its records cleared.
-        var replaced = cache.Get(DecodedPageCache.Pages, ram.FrameAt(0x8000_0000 + (DecodedPageCache.Pages * 4096UL))!);
-        Assert.Same(first, replaced);
-        Assert.Equal(Operation.Undecoded, replaced.Instructions[0].Operation);
+        // Two frames of one set are both kept: alternating between them decodes nothing again.
+        Assert.NotSame(first, second);
+        Assert.Same(first, cache.Get(0, Frame(0)));
+        Assert.Same(second, cache.Get(Second, Frame(Second)));
+        Assert.Equal(Operation.Addi, first.Instructions[0].Operation);
 
-        replaced.Instructions[0] = DecodedInstruction.Decode(0x00100513);
+        // A third takes over the page fetched from less recently (frame 0's), its records cleared.
+        var third = cache.Get(Third, Frame(Third));
+        Assert.Same(first, third);
+        Assert.Equal(Third, third.FrameNumber);
+        Assert.Equal(Operation.Undecoded, third.Instructions[0].Operation);
+        Assert.Equal(Operation.PageEnd, third.Instructions[DecodedPage.Slots - 1].Operation);
+        Assert.Same(second, cache.Get(Second, Frame(Second)));
+
         cache.DropAll();
-        Assert.Equal(Operation.Undecoded, cache.Get(DecodedPageCache.Pages, replaced.Frame).Instructions[0].Operation);
+        Assert.Equal(Operation.Undecoded, cache.Get(Second, Frame(Second)).Instructions[0].Operation);
     }
 
     [Theory]
