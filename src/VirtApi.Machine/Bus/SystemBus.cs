@@ -25,6 +25,9 @@ public sealed class SystemBus
     /// <summary>The hypervisor's watcher of device accesses and RAM stores, if one is attached.</summary>
     public IBusMonitor? Monitor { get; set; }
 
+    /// <summary>Whether a RAM store must go through <see cref="Write"/> for someone to see it (the hart's hot path asks).</summary>
+    internal bool RamStoresObserved => RamStoreObserver is not null || Monitor is not null;
+
     public void Register(AddressRange range, IMmioDevice device)
     {
         var ram = new AddressRange(Ram.Base, Ram.Size);

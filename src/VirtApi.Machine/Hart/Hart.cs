@@ -20,12 +20,17 @@ public interface IHartPlatform
 
 /// <summary>
 /// One RV64IMA hart with Zicsr and Zifencei, M, S and U modes (unprivileged spec 20191213, privileged
-/// spec 1.12). Instructions are decoded as they are fetched; guest traps are values handled in
-/// <see cref="TakeTrap"/>, never .NET exceptions; the run loop allocates nothing.
+/// spec 1.12). Instructions from RAM pages are decoded once and executed from their decoded records
+/// (<see cref="DecodedPageCache"/>, Hart.Predecoded.cs); anything else is decoded as it is fetched. Guest
+/// traps are values handled in <see cref="TakeTrap"/>, never .NET exceptions; the run loop allocates
+/// nothing (a decoded page is allocated once, the first time its cache slot is used).
 /// </summary>
 public sealed partial class Hart : IInterruptPins, ICsrHost
 {
-    private readonly ulong[] _x = new ulong[32];
+    /// <summary>Where decoded instructions write x0: a 33rd register nobody reads (x0 reads as zero from slot 0).</summary>
+    internal const byte ZeroSink = 32;
+
+    private readonly ulong[] _x = new ulong[ZeroSink + 1];
     private readonly SystemBus _bus;
     private readonly SparseRam _ram;
     private readonly IHartPlatform _platform;
@@ -43,6 +48,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
         _ram = bus.Ram;
         _platform = platform;
         Csrs = new CsrFile(id);
+        _decodedPages = new DecodedPageCache(_ram);
     }
 
     public int Id { get; }
@@ -112,6 +118,19 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                 break;
             }
             var pc = Pc;
+            // The hot path: a run of predecoded instructions from the page the hart fetches from,
+            // exactly where the fetch below would have used its cached frame (so translations and TLB
+            // counts are those of that fetch), up to the budget and the next timer check. It returns
+            // at anything the checks above must see; the slow step then takes what it left.
+            if (!_slowStep && (pc >> 12) == _fetchPage && (pc & 0xfff) <= 0xffc && (pc & 1) == 0 && Trace is null)
+            {
+                // At least one instruction: when the timer check is already due (a compare value in
+                // the past), the loop above checks again after every instruction, as it always has.
+                var timerDue = _timerCheckAt > InstructionsRetired ? _timerCheckAt - InstructionsRetired : 1;
+                retired += RunPredecoded(Math.Min(budget - retired, timerDue));
+                continue;
+            }
+            _slowStep = false;
             if ((pc & 1) != 0)
             {
                 RaiseException(ExceptionCause.InstructionAddressMisaligned, pc);
@@ -147,6 +166,13 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
     // (privilege change, satp write, sfence.vma) and never holds an unwritten (all-zero) frame.
     private byte[]? _fetchFrame;
 
+    // The decoded instructions of _fetchFrame's page (null while _fetchFrame is), and this hart's cache of decoded pages.
+    private DecodedPage? _fetchDecoded;
+    private readonly DecodedPageCache _decodedPages;
+
+    // Set by the hot path when the next instruction is one it leaves to the general fetch-and-execute path.
+    private bool _slowStep;
+
     // The length (2 or 4) and the bits as fetched of the instruction being executed.
     private ulong _length = 4;
     private uint _rawInstruction;
@@ -155,6 +181,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
     internal void DropFetchCache()
     {
         _fetchFrame = null;
+        _fetchDecoded = null;
         _fetchPage = ulong.MaxValue;
     }
 
@@ -218,6 +245,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
             if (_ram.FrameAt(physical) is { } frame)
             {
                 _fetchFrame = frame;
+                _fetchDecoded = _decodedPages.Get((physical - _ram.Base) >> SparseRam.FrameShift, frame);
                 _fetchPage = pc >> 12;
             }
             return true;
@@ -427,10 +455,14 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                 break;
             case 0x2f: // AMO
                 return ExecuteAtomic(inst, rd, a, b, next);
-            case 0x0f: // MISC-MEM: FENCE, FENCE.I (one hart's view is always ordered here; there is no cache to flush)
+            case 0x0f: // MISC-MEM: FENCE, FENCE.I (one hart's view of memory is always ordered here)
                 if (funct3 > 1)
                 {
                     return Illegal(inst);
+                }
+                if (funct3 == 1)
+                {
+                    FenceInstruction();
                 }
                 Pc = next;
                 return true;
@@ -447,13 +479,19 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
         return true;
     }
 
-    /// <summary>M extension, 64-bit (unprivileged spec chapter 7): division by zero and overflow have defined results.</summary>
+    /// <summary>
+    /// M extension, 64-bit (unprivileged spec chapter 7): division by zero and overflow have defined
+    /// results. Inlined, so a constant <paramref name="funct3"/> leaves one case (the hot loop's).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong MulDiv(uint funct3, ulong a, ulong b) => funct3 switch
     {
         0 => a * b,
-        1 => (ulong)(long)(Int128.CreateTruncating((long)a) * (long)b >> 64),
-        2 => (ulong)(long)(Int128.CreateTruncating((long)a) * (Int128)(UInt128)b >> 64),
-        3 => (ulong)((UInt128)a * b >> 64),
+        // Signed operands from the unsigned product's high half: a negative a is a_u - 2^64, which
+        // takes b off the high half (and a negative b takes a off).
+        1 => Math.BigMul(a, b, out _) - ((long)a < 0 ? b : 0) - ((long)b < 0 ? a : 0),
+        2 => Math.BigMul(a, b, out _) - ((long)a < 0 ? b : 0),
+        3 => Math.BigMul(a, b, out _),
         4 => b == 0 ? ulong.MaxValue : (long)a == long.MinValue && (long)b == -1 ? a : (ulong)((long)a / (long)b),
         5 => b == 0 ? ulong.MaxValue : a / b,
         6 => b == 0 ? a : (long)a == long.MinValue && (long)b == -1 ? 0 : (ulong)((long)a % (long)b),
@@ -461,6 +499,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
     };
 
     /// <summary>M extension W forms: operate on the low 32 bits, sign-extend the 32-bit result.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong MulDivWord(uint funct3, ulong a, ulong b)
     {
         var x = (int)a;

@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VirtApi.Machine.Hart;
 
 namespace VirtApi.Machine.Memory;
 
@@ -15,6 +18,12 @@ public sealed class SparseRam
 
     private readonly byte[]?[] _frames;
 
+    // One bit per frame: set while some hart may hold decoded instructions from it (DecodedPageCache's
+    // invalidation rule). Every write tests it; a set bit sends the write to the harts' caches, and is
+    // cleared once none of them holds the page any more.
+    private readonly ulong[] _decodedFrames;
+    private DecodedPageCache[] _decodedPageCaches = [];
+
     public SparseRam(ulong baseAddress, ulong size)
     {
         if (size == 0 || size % FrameSize != 0)
@@ -24,6 +33,7 @@ public sealed class SparseRam
         Base = baseAddress;
         Size = size;
         _frames = new byte[]?[size >> FrameShift];
+        _decodedFrames = new ulong[((size >> FrameShift) + 63) / 64];
     }
 
     public ulong Base { get; }
@@ -66,13 +76,22 @@ public sealed class SparseRam
         return value;
     }
 
+    /// <summary>
+    /// Writes 1, 2, 4 or 8 bytes (little-endian); every store to RAM comes here, so this is where harts'
+    /// decoded copies of the bytes are dropped (see <see cref="DecodedPageCache"/>).
+    /// </summary>
     public void Write(ulong address, int size, ulong value)
     {
         var offset = address - Base;
         var within = (int)(offset & FrameMask);
         if (within + size <= FrameSize)
         {
-            var frame = Frame(offset >> FrameShift);
+            var frameNumber = offset >> FrameShift;
+            if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+            {
+                DropDecoded(frameNumber, within, size);
+            }
+            var frame = Frame(frameNumber);
             var span = frame.AsSpan(within);
             switch (size)
             {
@@ -91,7 +110,8 @@ public sealed class SparseRam
 
     /// <summary>
     /// The frame holding <paramref name="address"/> if it has been written, else null (reads as zero).
-    /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale.
+    /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale
+    /// (and <see cref="Write"/> drops what harts decoded from it). Write it only through <see cref="Write"/>.
     /// </summary>
     public byte[]? FrameAt(ulong address) => _frames[(address - Base) >> FrameShift];
 
@@ -118,6 +138,77 @@ public sealed class SparseRam
             {
                 Write(address + (ulong)i, 1, bytes[i]);
             }
+        }
+    }
+
+    /// <summary>
+    /// The hart's hot path: reads <paramref name="size"/> (a constant after inlining) bytes at
+    /// <paramref name="offset"/> from <see cref="Base"/>, which the caller checked is in RAM and aligned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadAligned(ulong offset, int size)
+    {
+        var frame = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_frames), (nint)(offset >> FrameShift));
+        if (frame is null)
+        {
+            return 0;
+        }
+        ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(frame), (nint)(offset & FrameMask));
+        return size switch
+        {
+            1 => at,
+            2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(ref at)),
+            4 => LittleEndian(Unsafe.ReadUnaligned<uint>(ref at)),
+            _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(ref at)),
+        };
+    }
+
+    /// <summary>
+    /// The hart's hot path: writes like <see cref="Write"/> at <paramref name="offset"/> (in RAM, aligned)
+    /// when that is only a copy into an allocated frame no hart decoded code from; false otherwise, and
+    /// the caller uses <see cref="Write"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryWriteAligned(ulong offset, int size, ulong value)
+    {
+        var frameNumber = offset >> FrameShift;
+        var frame = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_frames), (nint)frameNumber);
+        if (frame is null || (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_decodedFrames), (nint)(frameNumber >> 6)) & (1UL << (int)frameNumber)) != 0)
+        {
+            return false;
+        }
+        ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(frame), (nint)(offset & FrameMask));
+        switch (size)
+        {
+            case 1: at = (byte)value; break;
+            case 2: Unsafe.WriteUnaligned(ref at, LittleEndian((ushort)value)); break;
+            case 4: Unsafe.WriteUnaligned(ref at, LittleEndian((uint)value)); break;
+            default: Unsafe.WriteUnaligned(ref at, LittleEndian(value)); break;
+        }
+        return true;
+    }
+
+    private static ushort LittleEndian(ushort value) => BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+
+    private static uint LittleEndian(uint value) => BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+
+    private static ulong LittleEndian(ulong value) => BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
+
+    internal void AddDecodedPageCache(DecodedPageCache cache) => _decodedPageCaches = [.. _decodedPageCaches, cache];
+
+    /// <summary>A hart decoded instructions from frame <paramref name="frameNumber"/>: writes to it must reach the caches.</summary>
+    internal void MarkDecoded(ulong frameNumber) => _decodedFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
+
+    private void DropDecoded(ulong frameNumber, int within, int size)
+    {
+        var held = false;
+        foreach (var cache in _decodedPageCaches)
+        {
+            held |= cache.StoreSeen(frameNumber, within, size);
+        }
+        if (!held)
+        {
+            _decodedFrames[frameNumber >> 6] &= ~(1UL << (int)frameNumber);
         }
     }
 
