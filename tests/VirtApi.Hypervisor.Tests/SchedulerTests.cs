@@ -90,7 +90,9 @@ public sealed class SchedulerTests
     [Theory]
     [InlineData(CpuMode.Native, MemoryMode.Direct, ModeCheck.Valid)]
     [InlineData(CpuMode.Native, MemoryMode.Shadow, ModeCheck.Invalid)]
-    [InlineData(CpuMode.TrapAndEmulate, MemoryMode.Shadow, ModeCheck.Unavailable)]
+    [InlineData(CpuMode.TrapAndEmulate, MemoryMode.Shadow, ModeCheck.Valid)]
+    [InlineData(CpuMode.TrapAndEmulate, MemoryMode.Direct, ModeCheck.Invalid)]
+    [InlineData(CpuMode.BinaryTranslation, MemoryMode.Shadow, ModeCheck.Unavailable)]
     [InlineData(CpuMode.HardwareAssisted, MemoryMode.Nested, ModeCheck.Unavailable)]
     [InlineData(CpuMode.Paravirtual, MemoryMode.Nested, ModeCheck.Invalid)]
     public void TechniqueCatalog_FollowsTheDesignTable(CpuMode cpu, MemoryMode memory, ModeCheck expected) =>

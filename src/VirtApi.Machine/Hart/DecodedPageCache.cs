@@ -137,6 +137,19 @@ internal sealed class DecodedPageCache
         return true;
     }
 
+    /// <summary>The frame's memory was released (<see cref="Memory.SparseRam.Clear"/>): its decoded page, which holds the old bytes, is forgotten.</summary>
+    public void Forget(ulong frameNumber)
+    {
+        var set = (int)(frameNumber % Sets);
+        for (var way = 2 * set; way < (2 * set) + 2; way++)
+        {
+            if (_pages[way] is { } page && page.FrameNumber == frameNumber)
+            {
+                page.FrameNumber = DecodedPage.NoFrame;
+            }
+        }
+    }
+
     /// <summary>FENCE.I: forgets every decoded page; the arrays are cleared when their slots are next used.</summary>
     public void DropAll()
     {

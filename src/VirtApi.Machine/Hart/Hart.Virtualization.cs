@@ -35,6 +35,14 @@ public sealed partial class Hart
         _trapsWithoutProgress = 0;
     }
 
+    /// <summary>Instructions a monitor completed since the last call: they retired inside a trap, so the run loop adds them to its count.</summary>
+    private ulong TakeCompletedByMonitor()
+    {
+        var completed = _completedByMonitor;
+        _completedByMonitor = 0;
+        return completed;
+    }
+
     /// <summary>Waits as <c>wfi</c> does: until an interrupt of <c>mie</c> is pending, whatever the global enables (section 3.3.3).</summary>
     public void WaitForInterrupt() => Waiting = (Csrs.Mip & Csrs.Mie) == 0;
 

@@ -127,7 +127,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                 // At least one instruction: when the timer check is already due (a compare value in
                 // the past), the loop above checks again after every instruction, as it always has.
                 var timerDue = _timerCheckAt > InstructionsRetired ? _timerCheckAt - InstructionsRetired : 1;
-                retired += RunPredecoded(Math.Min(budget - retired, timerDue));
+                retired += RunPredecoded(Math.Min(budget - retired, timerDue)) + TakeCompletedByMonitor();
                 continue;
             }
             _slowStep = false;
@@ -146,11 +146,9 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                     _trapsWithoutProgress = 0;
                     Trace?.Invoke(this, pc, _rawInstruction, privilege);
                 }
-                else if (_completedByMonitor != 0)
+                else
                 {
-                    // A monitor emulated the trapping instruction (Hart.Virtualization.cs): it retired.
-                    retired += _completedByMonitor;
-                    _completedByMonitor = 0;
+                    retired += TakeCompletedByMonitor();
                 }
             }
             if (_trapsWithoutProgress >= StuckTrapLimit)

@@ -122,6 +122,14 @@ public sealed class SparseRam
     public void Clear(ulong address)
     {
         var index = (address - Base) >> FrameShift;
+        if ((_decodedFrames[index >> 6] & (1UL << (int)index)) != 0)
+        {
+            foreach (var cache in _decodedPageCaches)
+            {
+                cache.Forget(index);
+            }
+            _decodedFrames[index >> 6] &= ~(1UL << (int)index);
+        }
         if (_frames[index] is not null)
         {
             _frames[index] = null;
