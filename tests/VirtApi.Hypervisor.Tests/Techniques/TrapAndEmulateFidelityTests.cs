@@ -22,6 +22,7 @@ public sealed class TrapAndEmulateFidelityTests
     [Theory]
     [InlineData("hello")]
     [InlineData("bench-cpu")]
+    [InlineData("demo-kernel")]
     public void BuiltInGuest_UnderTrapAndEmulate_BehavesAsNative(string name)
     {
         AssertSameAsNative(GuestRun.BuiltIn(name));

@@ -43,19 +43,27 @@ public sealed class ShadowMmu
     }
 
     /// <summary>
-    /// The guest's translation regime for an access now: none (M-mode or satp Bare, where the P2M
-    /// alone translates) or Sv39 at the guest's privilege. M-mode data accesses under MPRV are not
-    /// translated through the guest's tables here (see docs/decisions.md).
+    /// The guest's translation regime now: none (M-mode or satp Bare, where the P2M alone translates),
+    /// Sv39 at the guest's privilege, or M-mode with MPRV (section 3.1.6.3), where data accesses are
+    /// translated at MPP's privilege and fetches are not.
     /// </summary>
     public ShadowContext Context()
     {
         var c = _vhart.Csrs;
-        if (_vhart.Privilege == PrivilegeLevel.Machine || (c.Satp >> 60) != Sv39.SatpMode)
+        var privilege = _vhart.Privilege;
+        var mprv = false;
+        if (privilege == PrivilegeLevel.Machine && (c.Mstatus & CsrFile.Mprv) != 0)
+        {
+            privilege = (PrivilegeLevel)((c.Mstatus & CsrFile.Mpp) >> (int)CsrFile.MppShift);
+            mprv = true;
+        }
+        if (privilege == PrivilegeLevel.Machine || (c.Satp >> 60) != Sv39.SatpMode)
         {
             return default;
         }
-        var user = _vhart.Privilege == PrivilegeLevel.User;
-        var view = (user ? 1UL : 0) | ((c.Mstatus & CsrFile.Mxr) != 0 ? 2UL : 0) | (!user && (c.Mstatus & CsrFile.Sum) != 0 ? 4UL : 0);
+        var user = privilege == PrivilegeLevel.User;
+        var view = (user ? ShadowContext.User : 0) | ((c.Mstatus & CsrFile.Mxr) != 0 ? ShadowContext.Mxr : 0)
+            | (!user && (c.Mstatus & CsrFile.Sum) != 0 ? ShadowContext.Sum : 0) | (mprv ? ShadowContext.Mprv : 0);
         return new ShadowContext(c.Satp, view);
     }
 
@@ -173,6 +181,18 @@ public sealed class ShadowMmu
 /// <summary>A guest translation context: the guest's satp (root and ASID) and the view (U, MXR, SUM); default = untranslated.</summary>
 public readonly record struct ShadowContext(ulong Satp, ulong View)
 {
+    public const ulong User = 1, Mxr = 2, Sum = 4, Mprv = 8;
+
+    /// <summary>
+    /// M-mode with MPRV: data translated at MPP's privilege, fetches physical. One shadow serves both:
+    /// a page filled for a fetch is executable only, one filled for data is not executable, so a page
+    /// used both ways with two translations is refilled at each switch, and each access is right.
+    /// </summary>
+    public bool ModifiedPrivilege => (View & Mprv) != 0;
+
+    /// <summary>The privilege level data accesses are translated at.</summary>
+    public PrivilegeLevel DataPrivilege => (View & User) != 0 ? PrivilegeLevel.User : PrivilegeLevel.Supervisor;
+
     /// <summary>Translated through the guest's tables (otherwise the P2M alone).</summary>
     public bool Translated => (Satp >> 60) == Sv39.SatpMode;
 

@@ -337,11 +337,18 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
     {
         var hart = vhart.Hart;
         var shadow = _shadows[hart.Id];
+        var context = shadow.Context();
         var permissions = Sv39.PteR | Sv39.PteW | Sv39.PteX;
-        var guestPhysical = address;
-        if (shadow.Context().Translated)
+        if (context.ModifiedPrivilege)
         {
-            var translation = _walker.Walk(vhart.Csrs.Satp, address, access, vhart.Privilege, vhart.Csrs.Mstatus);
+            // MPRV: a fetch is physical and its page is mapped for fetches only; data pages never execute.
+            permissions = access == AccessType.Fetch ? Sv39.PteX : Sv39.PteR | Sv39.PteW;
+        }
+        var guestPhysical = address;
+        if (context.Translated && !(context.ModifiedPrivilege && access == AccessType.Fetch))
+        {
+            var privilege = context.ModifiedPrivilege ? context.DataPrivilege : vhart.Privilege;
+            var translation = _walker.Walk(vhart.Csrs.Satp, address, access, privilege, vhart.Csrs.Mstatus);
             Counters.GuestPageWalks++;
             Counters.GuestWalkReferences += (ulong)translation.MemoryReferences;
             Counters.VmmCycles += _cost.GuestWalkReference * (ulong)translation.MemoryReferences;
@@ -355,7 +362,7 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
                 return;
             }
             guestPhysical = translation.GuestPhysical;
-            permissions = ShadowPermissions(translation.Leaf, vhart);
+            permissions &= ShadowPermissions(translation.Leaf, privilege, vhart.Csrs.Mstatus);
         }
         if (_p2m.TryTranslate(guestPhysical, out var machine))
         {
@@ -384,10 +391,8 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
     /// access at the guest's privilege, SUM and MXR (the context is keyed by them), and write only
     /// once the guest's D bit is set, so the first store still comes to the VMM to set it.
     /// </summary>
-    private static ulong ShadowPermissions(ulong leaf, VirtualHart vhart)
+    private static ulong ShadowPermissions(ulong leaf, PrivilegeLevel privilege, ulong status)
     {
-        var privilege = vhart.Privilege;
-        var status = vhart.Csrs.Mstatus;
         var permissions = 0UL;
         if (Sv39.Permitted(leaf, AccessType.Load, privilege, status))
         {
@@ -443,7 +448,7 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
     {
         parcel = 0;
         var guestPhysical = address;
-        if (_shadows[vhart.Hart.Id].Context().Translated)
+        if (_shadows[vhart.Hart.Id].Context() is { Translated: true, ModifiedPrivilege: false })
         {
             var translation = _walker.Walk(vhart.Csrs.Satp, address, AccessType.Fetch, vhart.Privilege, vhart.Csrs.Mstatus);
             if (translation.Outcome != GuestWalkOutcome.Translated)
