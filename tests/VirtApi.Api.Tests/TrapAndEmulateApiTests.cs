@@ -45,6 +45,25 @@ public sealed class TrapAndEmulateApiTests : IClassFixture<VirtApiFactory>
     }
 
     [Fact]
+    public async Task GarbageGuest_UnderTrapAndEmulate_EndsCrashed_AndTheServerServesOn()
+    {
+        // Random words, not a program: the guest traps with no handler until the hart is stuck.
+        var random = new Random(6);
+        var words = string.Join("\n", Enumerable.Range(0, 64).Select(_ => $"    .word 0x{random.Next():x8}"));
+        var image = await _client.CreateAsmImageAsync("garbage", $".globl _start\n_start:\n{words}\n");
+        var vm = await _client.CreateVmAsync(new { name = "garbage-te", imageId = image, memoryMiB = 16, cpu = new { mode = "trap-and-emulate" }, memory = new { mode = "shadow" }, instructionBudget = 10_000_000 });
+        var id = vm.GetProperty("id").GetGuid();
+        await _client.ActAsync(id, "boot");
+        var end = await _client.WaitForStateAsync(id, "stopped", "crashed");
+        Assert.Equal("crashed", end.GetProperty("state").GetString());
+        Assert.StartsWith("trap loop", end.GetProperty("stateReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await _client.GetAsync("/healthz")).StatusCode);
+        // The VM can be booted again after the crash.
+        await _client.ActAsync(id, "boot");
+        Assert.Equal("crashed", (await _client.WaitForStateAsync(id, "stopped", "crashed")).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task TrapAndEmulate_WithDirectMemory_IsRefusedWithTheValidCombinations()
     {
         var response = await _client.PostAsJsonAsync("/api/v1/vms", new { name = "te-direct", imageId = await _client.ImageIdAsync("hello"), cpu = new { mode = "trap-and-emulate" }, memory = new { mode = "direct" } });

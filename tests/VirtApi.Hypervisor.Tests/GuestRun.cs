@@ -34,22 +34,31 @@ internal static class GuestRun
     public static IEnumerable<string> MachinePrograms() =>
         Directory.GetFiles(ProgramsFolder, "*.expected").Select(f => Path.GetFileNameWithoutExtension(f)!).Order(StringComparer.Ordinal);
 
-    public static Outcome Run(byte[] elf, CpuMode mode, CpuProfile profile = CpuProfile.Riscv, ulong budget = 400_000_000, int vcpus = 1, int memoryMiB = 64, ulong slice = 1_000_000, byte[]? input = null)
+    /// <summary>
+    /// Boots and runs to the end; <paramref name="inputWhenIdle"/> is typed into the console the first
+    /// time every hart waits for input, as a client would.
+    /// </summary>
+    public static Outcome Run(byte[] elf, CpuMode mode, CpuProfile profile = CpuProfile.Riscv, ulong budget = 400_000_000, int vcpus = 1, int memoryMiB = 64, ulong slice = 1_000_000, byte[]? inputWhenIdle = null)
     {
         var memory = mode == CpuMode.Native ? MemoryMode.Direct : MemoryMode.Shadow;
         var spec = new VmSpec(Guid.NewGuid(), "test", elf, vcpus, memoryMiB, mode, profile, memory, budget);
         var console = new Capture();
         var execution = new GuestExecutionFactory().Boot(spec, console);
-        if (input is not null)
-        {
-            execution.FeedConsole(input);
-        }
         GuestRunResult result;
-        do
+        while (true)
         {
             result = execution.Run(Math.Min(slice, budget - execution.InstructionsRetired));
+            if (result.Outcome == GuestRunOutcome.Idle && inputWhenIdle is not null)
+            {
+                Assert.Equal(inputWhenIdle.Length, execution.FeedConsole(inputWhenIdle));
+                inputWhenIdle = null;
+                continue;
+            }
+            if (result.Outcome != GuestRunOutcome.SliceDone || execution.InstructionsRetired >= budget)
+            {
+                break;
+            }
         }
-        while (result.Outcome == GuestRunOutcome.SliceDone && execution.InstructionsRetired < budget);
         return new Outcome(System.Text.Encoding.ASCII.GetString([.. console.Bytes]), result, execution.CaptureStatistics());
     }
 

@@ -28,10 +28,69 @@ public sealed class TrapAndEmulateFidelityTests
         AssertSameAsNative(GuestRun.BuiltIn(name));
     }
 
-    private static void AssertSameAsNative(byte[] elf)
+    [Theory]
+    [InlineData("privilege")]
+    [InlineData("sv39")]
+    [InlineData("rv64a")]
+    public void MachineProgram_OnFourHarts_UnderTrapAndEmulate_BehavesAsNative(string name)
     {
-        var native = GuestRun.Run(elf, CpuMode.Native);
-        var emulated = GuestRun.Run(elf, CpuMode.TrapAndEmulate);
+        // Harts 1-3 park in wfi with nothing enabled; every hart has its own virtual hart and shadow tables.
+        AssertSameAsNative(GuestRun.MachineProgram(name), vcpus: 4);
+    }
+
+    /// <summary>External interrupts: UART input raises source 10 at the PLIC, the hart takes MEIP, claims, echoes and completes.</summary>
+    [Fact]
+    public void InterruptDrivenEcho_ThroughThePlic_UnderTrapAndEmulate_BehavesAsNative()
+    {
+        var elf = GuestRun.Assemble("""
+                .globl _start
+            _start:
+                la t0, handler
+                csrw mtvec, t0
+                li t0, 0x0c000028
+                li t1, 1
+                sw t1, 0(t0)
+                li t0, 0x0c002000
+                li t1, 1 << 10
+                sw t1, 0(t0)
+                li t0, 0x10000001
+                li t1, 1
+                sb t1, 0(t0)
+                li t0, 1 << 11
+                csrs mie, t0
+                csrsi mstatus, 8
+            1:  wfi
+                j 1b
+            handler:
+                li t0, 0x0c200004
+                lw t1, 0(t0)
+                li t2, 0x10000000
+            2:  lbu t3, 5(t2)
+                andi t3, t3, 1
+                beqz t3, 3f
+                lbu t4, 0(t2)
+                sb t4, 0(t2)
+                li t5, 46
+                beq t4, t5, 4f
+                j 2b
+            3:  sw t1, 0(t0)
+                mret
+            4:  li t0, 0x100000
+                li t1, 0x5555
+                sw t1, 0(t0)
+            """);
+        var emulated = AssertSameAsNative(elf, inputWhenIdle: "echo me."u8.ToArray());
+        Assert.Equal("echo me.", emulated.Console);
+        Assert.Equal(1UL, emulated.Statistics.InterruptsByCause["machine-external"]);
+        // Three PLIC register accesses, each one exit: the priority and enable writes, and the claim
+        // (the '.' powers off before the completion).
+        Assert.Equal(3UL, emulated.Statistics.Vmm!.Devices.Single(d => d.Name == "plic").Exits);
+    }
+
+    private static GuestRun.Outcome AssertSameAsNative(byte[] elf, int vcpus = 1, byte[]? inputWhenIdle = null)
+    {
+        var native = GuestRun.Run(elf, CpuMode.Native, vcpus: vcpus, inputWhenIdle: inputWhenIdle);
+        var emulated = GuestRun.Run(elf, CpuMode.TrapAndEmulate, vcpus: vcpus, inputWhenIdle: inputWhenIdle);
         Assert.Equal(GuestRunOutcome.PoweredOff, native.Result.Outcome);
         Assert.Equal(native.Console, emulated.Console);
         Assert.Equal(native.Result, emulated.Result);
@@ -41,5 +100,6 @@ public sealed class TrapAndEmulateFidelityTests
         Assert.Equal(native.Statistics.InterruptsByCause, emulated.Statistics.InterruptsByCause);
         Assert.Null(native.Statistics.Vmm);
         Assert.NotNull(emulated.Statistics.Vmm);
+        return emulated;
     }
 }
