@@ -31,6 +31,17 @@ public sealed partial class CsrFile
     public static bool AffectsInterruptsOrTranslation(int csr) =>
         csr is 0x100 or 0x104 or 0x144 or 0x14D or 0x180 or 0x300 or 0x303 or 0x304 or 0x30A or 0x344;
 
+    /// <summary>
+    /// The value a CSR instruction writes (section 9.1): CSRRW(I) writes the source, CSRRS(I) sets
+    /// its bits, CSRRC(I) clears them; <paramref name="operation"/> is funct3's low two bits.
+    /// </summary>
+    public static ulong Written(ulong operation, ulong old, ulong source) => operation switch
+    {
+        1 => source,
+        2 => old | source,
+        _ => old & ~source,
+    };
+
     private bool CounterAllowed(int bit, PrivilegeLevel privilege) =>
         privilege == PrivilegeLevel.Machine
         || (((Mcounteren >> bit) & 1) != 0 && (privilege == PrivilegeLevel.Supervisor || ((Scounteren >> bit) & 1) != 0));

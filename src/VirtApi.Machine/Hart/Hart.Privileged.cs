@@ -82,12 +82,7 @@ public sealed partial class Hart
         }
         if (writes)
         {
-            var value = op switch
-            {
-                1 => source,
-                2 => old | source,
-                _ => old & ~source,
-            };
+            var value = CsrFile.Written(op, old, source);
             if (!Csrs.TryWrite(csr, Privilege, this, value))
             {
                 return Illegal(inst);
@@ -119,12 +114,7 @@ public sealed partial class Hart
         var old = c.Mstatus & view;
         if (writes)
         {
-            var value = op switch
-            {
-                1 => source,
-                2 => old | source,
-                _ => old & ~source,
-            };
+            var value = CsrFile.Written(op, old, source);
             var writable = view & CsrFile.MstatusWritable & ~(CsrFile.StatusSie | CsrFile.StatusMie);
             c.Mstatus = (c.Mstatus & ~writable) | (value & writable);
         }

@@ -310,12 +310,7 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
         }
         if (writes)
         {
-            var value = op switch
-            {
-                1 => source,
-                2 => old | source,
-                _ => old & ~source,
-            };
+            var value = CsrFile.Written(op, old, source);
             if (!c.TryWrite(csr, privilege, vhart, value))
             {
                 Reflect(vhart, ExceptionCause.IllegalInstruction, inst);
