@@ -118,6 +118,7 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
         return true;
     }
 
+    /// <summary>The hart's walks here are of the shadow tables, already counted by the hart (pageWalks); the VMM counts its own walks of the guest's tables.</summary>
     public void OnPageWalk(Hart hart, ulong virtualAddress, int memoryReferences)
     {
     }
