@@ -3,6 +3,13 @@ namespace VirtApi.Machine.Hart;
 /// <summary>Snapshots of a hart (STYLE.md habit 6): <see cref="Save"/> and <see cref="Restore"/>.</summary>
 public sealed partial class Hart
 {
+    // Not saved, and why. Caches: _tlb, _fetchFrame/_fetchDecoded/_fetchPage, _decodedPages (rebuilt
+    // as the hart runs). Derived: _paging, _interruptReady, _timerCheckAt (recomputed on restore).
+    // Per instruction, dead at a boundary: _length, _rawInstruction, the x0 sink register, and
+    // _completedByMonitor (a monitor completes instructions inside a trap, and the run loop takes the
+    // count before it returns). _slowStep is a hint to the hot path: without it, the hot path finds the
+    // same instruction again and leaves it to the general path. HaltRequested is the board's power
+    // state, set again by the board.
     // Built on the ordinary constructor (ids, bus, an empty decoded-page cache registered with RAM),
     // then given the saved CSR file and counters: both are get-only properties, set once here.
     private Hart(HartArgs args, HartState state)
