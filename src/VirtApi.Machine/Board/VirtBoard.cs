@@ -70,7 +70,19 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
     private ulong _fromhost;
     private bool _resetRequested;
 
+    // The entry the boot ROM jumps to, kept so that a restored board can build the same ROM.
+    private ulong? _bootRomEntry;
+
     public VirtBoard(MachineConfig config)
+        : this(config, state: null)
+    {
+    }
+
+    // A fresh board, or (with a state) the board that state was saved from. The order matters when
+    // restoring: the board's clock first, then the CLINT (its compare values), then the harts (which
+    // recompute their timer lines from both), then the PLIC and the UART (which drive lines into the
+    // restored harts and the PLIC).
+    private VirtBoard(MachineConfig config, BoardState? state)
     {
         if (config.HartCount is < 1 or > 8)
         {
@@ -83,15 +95,19 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
         _config = config;
         Bus = new SystemBus(new SparseRam(RamBase, config.MemoryBytes));
         _harts = new HartType[config.HartCount];
-        for (var i = 0; i < _harts.Length; i++)
-        {
-            _harts[i] = new HartType(i, Bus, this);
-        }
         _roundStartInstret = new ulong[_harts.Length];
         _retiredInTurn = new ulong[_harts.Length];
-        Clint = new Clint(this);
-        Plic = new Plic(_harts);
-        Uart = new Uart16550(Plic.Source(UartInterrupt));
+        if (state is not null)
+        {
+            RestoreOwnState(state);
+        }
+        Clint = state is null ? new Clint(this) : Clint.Restore(new ClintArgs(this), state.Clint);
+        for (var i = 0; i < _harts.Length; i++)
+        {
+            _harts[i] = state is null ? new HartType(i, Bus, this) : HartType.Restore(new Hart.HartArgs(i, Bus, this), state.Harts[i]);
+        }
+        Plic = state is null ? new Plic(_harts) : Plic.Restore(new PlicArgs(_harts), state.Plic);
+        Uart = state is null ? new Uart16550(Plic.Source(UartInterrupt)) : Uart16550.Restore(new UartArgs(Plic.Source(UartInterrupt)), state.Uart);
         TestFinisher = new SifiveTest(this);
         Bus.Register(new AddressRange(TestFinisherBase, SifiveTest.Size), TestFinisher);
         Bus.Register(new AddressRange(ClintBase, Clint.Size), Clint);
@@ -100,6 +116,10 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
         if (_harts.Length > 1)
         {
             Bus.RamStoreObserver = StoreObserved;
+        }
+        if (state is not null)
+        {
+            RestoreFirmwareAndPower(state);
         }
     }
 
@@ -145,6 +165,7 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
     public void InstallFirmware(ElfImage image, Func<ulong, ulong>? guestToMachine = null)
     {
         Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(image.Entry, deviceTree: 0));
+        _bootRomEntry = image.Entry;
         if (image.Symbols.TryGetValue("tohost", out var tohost))
         {
             // HTIF (riscv-tests convention): the guest writes tohost; 1 = pass, (n << 1) | 1 = test n failed.
@@ -245,6 +266,81 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
             _roundStartInstret[i] = _harts[i].InstructionsRetired;
             _retiredInTurn[i] = 0;
             _harts[i].UpdateTimers();
+        }
+    }
+
+    // ---- snapshots (STYLE.md habit 6) ---------------------------------------------------------------
+
+    /// <summary>
+    /// The board's state and every component's, for a snapshot; call it between two <see cref="Run"/>
+    /// calls (any return from <see cref="Run"/> is an instruction boundary). RAM is saved apart, frame
+    /// by frame, from <see cref="SparseRam.TouchedFrames"/>.
+    /// </summary>
+    public BoardState Save() => new()
+    {
+        Harts = [.. _harts.Select(h => h.Save())],
+        Clint = Clint.Save(),
+        Plic = Plic.Save(),
+        Uart = Uart.Save(),
+        CurrentHart = _current,
+        RoundStartInstret = [.. _roundStartInstret],
+        RetiredInTurn = [.. _retiredInTurn],
+        BaseTicks = _baseTicks,
+        Tohost = _tohost,
+        Fromhost = _fromhost,
+        PoweredOff = PoweredOff,
+        ExitCode = ExitCode,
+        ResetRequested = _resetRequested,
+        InstructionsRetired = InstructionsRetired,
+        BootRomEntry = _bootRomEntry,
+    };
+
+    /// <summary>
+    /// A new board built from <paramref name="config"/> (the one the state was saved under) that
+    /// continues exactly as the saved one would have: same console output, exit, instruction counts
+    /// and architectural counters, however its runs are sliced. Its RAM is empty: load the saved
+    /// frames with <see cref="SparseRam.RestoreFrame"/> before running it. Caches start empty and
+    /// refill as it runs; host bindings (<see cref="Uart16550.Sink"/>, <see cref="SystemBus.Monitor"/>,
+    /// each hart's <see cref="HartType.Monitor"/> and <see cref="HartType.Trace"/>) are the caller's to set.
+    /// </summary>
+    public static VirtBoard Restore(MachineConfig config, BoardState state)
+    {
+        StateArrays.Require(state.Harts, config.HartCount, nameof(state.Harts));
+        return new VirtBoard(config, state);
+    }
+
+    private void RestoreOwnState(BoardState state)
+    {
+        if (state.CurrentHart < 0 || state.CurrentHart >= _harts.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), state.CurrentHart, "CurrentHart is not a hart of this board");
+        }
+        StateArrays.CopyInto(state.RoundStartInstret, _roundStartInstret, nameof(state.RoundStartInstret));
+        StateArrays.CopyInto(state.RetiredInTurn, _retiredInTurn, nameof(state.RetiredInTurn));
+        _current = state.CurrentHart;
+        _baseTicks = state.BaseTicks;
+        _tohost = state.Tohost;
+        _fromhost = state.Fromhost;
+        InstructionsRetired = state.InstructionsRetired;
+    }
+
+    private void RestoreFirmwareAndPower(BoardState state)
+    {
+        if (state.BootRomEntry is { } entry)
+        {
+            Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(entry, deviceTree: 0));
+            _bootRomEntry = entry;
+        }
+        if (_tohost != 0)
+        {
+            Bus.RamStoreObserver = StoreObserved;
+        }
+        PoweredOff = state.PoweredOff;
+        ExitCode = state.ExitCode;
+        _resetRequested = state.ResetRequested;
+        if (PoweredOff || _resetRequested)
+        {
+            HaltHarts();
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace VirtApi.Machine.Hart;
 
 /// <summary>
@@ -24,4 +26,32 @@ public sealed class HartCounters
     public ulong SilentFailures { get; set; }
 
     public ulong TlbMisses { get; set; }
+
+    /// <summary>The counts so far, for a snapshot.</summary>
+    public HartCountersState Save() => new()
+    {
+        RetiredByPrivilege = [.. RetiredByPrivilege],
+        Exceptions = [.. Exceptions],
+        Interrupts = [.. Interrupts],
+        PageWalks = PageWalks,
+        TlbHits = TlbHits,
+        TlbMisses = TlbMisses,
+        SilentFailures = SilentFailures,
+    };
+
+    /// <summary>Counters that go on from <paramref name="state"/>; nothing else is needed (no host bindings).</summary>
+    public static HartCounters Restore(HartCountersState state)
+    {
+        var counters = new HartCounters
+        {
+            PageWalks = state.PageWalks,
+            TlbHits = state.TlbHits,
+            TlbMisses = state.TlbMisses,
+            SilentFailures = state.SilentFailures,
+        };
+        StateArrays.CopyInto(state.RetiredByPrivilege, counters.RetiredByPrivilege, nameof(state.RetiredByPrivilege));
+        StateArrays.CopyInto(state.Exceptions, counters.Exceptions, nameof(state.Exceptions));
+        StateArrays.CopyInto(state.Interrupts, counters.Interrupts, nameof(state.Interrupts));
+        return counters;
+    }
 }

@@ -137,6 +137,50 @@ public sealed class SparseRam
         }
     }
 
+    /// <summary>
+    /// Every frame that holds data (allocated by a write, not released since), in address order, with
+    /// the address of its first byte: what a snapshot saves of RAM. A frame never written reads as zero
+    /// and is not listed. Each <c>Frame</c> is the live 4 KiB frame, not a copy: it changes when the
+    /// guest next stores to it, so read (hash, copy) it before the machine runs again.
+    /// </summary>
+    public IEnumerable<(ulong Address, ReadOnlyMemory<byte> Frame)> TouchedFrames()
+    {
+        for (var index = 0; index < _frames.Length; index++)
+        {
+            if (_frames[index] is { } frame)
+            {
+                yield return (Base + ((ulong)index << FrameShift), frame);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Loads a frame saved by <see cref="TouchedFrames"/>: the 4 KiB at <paramref name="address"/> (frame
+    /// aligned, in RAM) become <paramref name="bytes"/> (exactly <see cref="FrameSize"/> of them), and the
+    /// frame counts as touched even if they are all zero, as it did when saved. Decoded instructions of
+    /// the frame are dropped as a store would drop them, but nobody watching stores is told (no HTIF,
+    /// no reservation broken, no dirty page for a monitor): this restores memory, the guest wrote nothing.
+    /// </summary>
+    public void RestoreFrame(ulong address, ReadOnlySpan<byte> bytes)
+    {
+        if ((address & FrameMask) != 0 || !Contains(address, FrameSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(address), address, "not the address of a RAM frame");
+        }
+        if (bytes.Length != FrameSize)
+        {
+            throw new ArgumentException($"a frame is {FrameSize} bytes, not {bytes.Length}", nameof(bytes));
+        }
+        var frameNumber = (address - Base) >> FrameShift;
+        if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+        {
+            DropDecoded(frameNumber, 0, FrameSize);
+        }
+        // Copied into the frame's array (allocated if need be), never replacing it: a hart's fetch cache
+        // may hold that array, and must see the restored bytes.
+        bytes.CopyTo(Frame(frameNumber));
+    }
+
     /// <summary>Copies <paramref name="bytes"/> into RAM at <paramref name="address"/> (the ELF loader).</summary>
     public void Load(ulong address, ReadOnlySpan<byte> bytes)
     {

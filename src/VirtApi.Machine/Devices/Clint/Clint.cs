@@ -99,6 +99,22 @@ public sealed class Clint : IMmioDevice
         return true;
     }
 
+    /// <summary>The registers, for a snapshot.</summary>
+    public ClintState Save() => new() { Msip = [.. _msip], TimerCompare = [.. TimerCompare] };
+
+    /// <summary>
+    /// A CLINT holding <paramref name="state"/>'s registers. It drives nothing while restoring: the
+    /// harts it would drive are restored after it, with their MSIP bits saved in their CSR files, and
+    /// recompute their timer lines from these compare values.
+    /// </summary>
+    public static Clint Restore(ClintArgs args, ClintState state)
+    {
+        var clint = new Clint(args.Platform);
+        StateArrays.CopyInto(state.Msip, clint._msip, nameof(state.Msip));
+        StateArrays.CopyInto(state.TimerCompare, clint.TimerCompare, nameof(state.TimerCompare));
+        return clint;
+    }
+
     private static bool ReadWide(ulong register, ulong within, int size, out ulong value)
     {
         value = 0;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using VirtApi.Machine.Bus;
 
 namespace VirtApi.Machine.Devices;
@@ -142,6 +143,38 @@ public sealed class Plic : IMmioDevice
         }
         Update();
         return true;
+    }
+
+    /// <summary>The registers and gateway state, for a snapshot.</summary>
+    public PlicState Save() => new()
+    {
+        Priority = [.. _priority],
+        Level = [.. _level],
+        Pending = [.. _pending],
+        Claimed = [.. _claimed],
+        Enable = [.. _enable.Select(words => ImmutableArray.Create(words))],
+        Threshold = [.. _threshold],
+    };
+
+    /// <summary>
+    /// A PLIC holding <paramref name="state"/>, which drives its contexts' lines into the harts of
+    /// <paramref name="args"/> at once (MEIP/SEIP), as the saved registers say they were.
+    /// </summary>
+    public static Plic Restore(PlicArgs args, PlicState state)
+    {
+        var plic = new Plic(args.Harts);
+        StateArrays.CopyInto(state.Priority, plic._priority, nameof(state.Priority));
+        StateArrays.CopyInto(state.Level, plic._level, nameof(state.Level));
+        StateArrays.CopyInto(state.Pending, plic._pending, nameof(state.Pending));
+        StateArrays.CopyInto(state.Claimed, plic._claimed, nameof(state.Claimed));
+        StateArrays.CopyInto(state.Threshold, plic._threshold, nameof(state.Threshold));
+        StateArrays.Require(state.Enable, plic._enable.Length, nameof(state.Enable));
+        for (var context = 0; context < plic._enable.Length; context++)
+        {
+            StateArrays.CopyInto(state.Enable[context], plic._enable[context], nameof(state.Enable));
+        }
+        plic.Update();
+        return plic;
     }
 
     private int Claim(int context)

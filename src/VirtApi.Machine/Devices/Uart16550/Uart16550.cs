@@ -61,6 +61,50 @@ public sealed class Uart16550 : IMmioDevice
         return accepted;
     }
 
+    /// <summary>The registers and the receive FIFO, for a snapshot.</summary>
+    public UartState Save() => new()
+    {
+        Ier = _ier,
+        Lcr = _lcr,
+        Mcr = _mcr,
+        Scr = _scr,
+        Fcr = _fcr,
+        Dll = _dll,
+        Dlm = _dlm,
+        ReceiveFifo = [.. _receive],
+        ThrEmptyPending = _thrEmptyPending,
+    };
+
+    /// <summary>
+    /// A UART holding <paramref name="state"/>; it drives its interrupt line at once to the level its
+    /// registers and FIFO give, the level it had when saved.
+    /// </summary>
+    public static Uart16550 Restore(UartArgs args, UartState state)
+    {
+        if (state.ReceiveFifo.IsDefault || state.ReceiveFifo.Length > ReceiveCapacity)
+        {
+            throw new ArgumentException($"the receive FIFO holds at most {ReceiveCapacity} bytes", nameof(state));
+        }
+        var uart = new Uart16550(args.Irq)
+        {
+            Sink = args.Sink,
+            _ier = state.Ier,
+            _lcr = state.Lcr,
+            _mcr = state.Mcr,
+            _scr = state.Scr,
+            _fcr = state.Fcr,
+            _dll = state.Dll,
+            _dlm = state.Dlm,
+            _thrEmptyPending = state.ThrEmptyPending,
+        };
+        foreach (var b in state.ReceiveFifo)
+        {
+            uart._receive.Enqueue(b);
+        }
+        uart.UpdateInterrupt();
+        return uart;
+    }
+
     private bool Dlab => (_lcr & 0x80) != 0;
 
     public bool Read(ulong offset, int size, out ulong value)
