@@ -127,6 +127,9 @@ public sealed partial class Hart
             };
             var writable = view & CsrFile.MstatusWritable & ~(CsrFile.StatusSie | CsrFile.StatusMie);
             c.Mstatus = (c.Mstatus & ~writable) | (value & writable);
+            // SUM and MXR may have changed: translations remembered under the old ones go (the TLB
+            // itself holds PTE bits, checked against mstatus on every access).
+            ForgetTranslations();
         }
         Counters.SilentFailures++;
         if (rd != 0)

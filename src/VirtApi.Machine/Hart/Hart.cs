@@ -118,6 +118,10 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                 break;
             }
             var pc = Pc;
+            if ((pc >> 12) != _fetchPage && !_slowStep && Trace is null)
+            {
+                SwitchFetchPage(pc);
+            }
             // The hot path: a run of predecoded instructions from the page the hart fetches from,
             // exactly where the fetch below would have used its cached frame (so translations and TLB
             // counts are those of that fetch), up to the budget and the next timer check. It returns
@@ -181,6 +185,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
         _fetchFrame = null;
         _fetchDecoded = null;
         _fetchPage = ulong.MaxValue;
+        ForgetTranslations();
     }
 
     /// <summary>
