@@ -170,7 +170,12 @@ public sealed partial class Hart
     /// <summary>SFENCE.VMA rs1, rs2 (section 4.2.1): all, one address, one ASID, or both; global entries survive an ASID flush.</summary>
     private void FlushTlb(ulong? address, ulong? asid)
     {
-        ForgetTranslations();
+        if (address is null && asid is null)
+        {
+            Array.Clear(_tlb);
+            ForgetTranslations();
+            return;
+        }
         for (var i = 0; i < _tlb.Length; i++)
         {
             ref var entry = ref _tlb[i];
@@ -183,6 +188,7 @@ public sealed partial class Hart
             if (addressMatches && asidMatches)
             {
                 entry.Valid = false;
+                ForgetTranslations(i);
             }
         }
     }

@@ -20,12 +20,17 @@ namespace VirtApi.Machine.Hart;
 /// untranslated path does.
 /// </para>
 /// <para>
-/// An entry stands until anything that could change the answer: it is dropped with its TLB slot when
-/// a walk replaces that slot, and all are dropped (by moving to a new epoch, which no standing key
-/// matches) wherever the TLB is flushed (<c>sfence.vma</c>, privileged spec section 4.2.1, and the
-/// monitor's <see cref="FlushTranslations"/>) and wherever the fetch cache is dropped, which covers
-/// every change of privilege, satp and mstatus (trap entry and return, CSR writes, a monitor's
-/// <see cref="Resume"/> and <see cref="CsrsChanged"/>), and at a silent status write. Stores to page
+/// An entry stands while the TLB entry it came from does and the translation context is the one it
+/// was made in. A walk that replaces a TLB slot drops the slot's entries, and so does
+/// <c>sfence.vma</c> (privileged spec section 4.2.1) or the monitor's <see cref="FlushTranslations"/>
+/// for every slot it invalidates. The context is what else <see cref="Translate"/> reads: satp (mode
+/// and ASID), the privilege, and mstatus's SUM, MXR, MPRV and (under MPRV) MPP. Each context in use
+/// gets an epoch, which tags the keys made in it, so entries of another context match nothing; the
+/// last <see cref="RecentContexts"/> contexts keep their epochs, so a trap into a handler and the
+/// return from it find the translations both sides made before. The context is recomputed wherever
+/// one of its parts can change: everywhere the fetch cache is dropped on a privilege, satp or mstatus
+/// change (<see cref="UpdateInterruptReady"/>: trap entry and return, CSR writes, a monitor's
+/// <see cref="Resume"/> and <see cref="CsrsChanged"/>) and at a silent status write. Stores to page
 /// tables do not drop entries, as they do not drop TLB entries: section 4.2.1 makes
 /// <c>sfence.vma</c> the point after which such a store must be seen.
 /// </para>
@@ -45,28 +50,86 @@ public sealed partial class Hart
     private const int EpochShift = 52;
     private const ulong EpochStep = 1UL << EpochShift;
 
-    // Never zero: an empty entry (key 0) and a key looked up with epoch 0 (how the hot loop asks when
-    // stores must take the general path) match nothing.
+    /// <summary>Translation contexts whose epochs are kept (a kernel, its user task, the handler between).</summary>
+    private const int RecentContexts = 4;
+
+    // The current context's epoch: never zero, so an empty entry (key 0) and a key looked up with
+    // epoch 0 (how the hot loop asks when stores must take the general path) match nothing.
     private ulong _translationEpoch = EpochStep;
+    private ulong _nextEpoch = 2 * EpochStep;
 
     private readonly CachedTranslation[] _fetchTranslations = new CachedTranslation[TlbEntries];
     private readonly CachedTranslation[] _loadTranslations = new CachedTranslation[TlbEntries];
     private readonly CachedTranslation[] _storeTranslations = new CachedTranslation[TlbEntries];
 
-    /// <summary>Drops every remembered translation: O(1), by a new epoch; the tables are cleared once every 4,095 epochs.</summary>
-    private void ForgetTranslations()
+    /// <summary>A translation context (satp, and privilege with the mstatus bits translation reads) and its epoch.</summary>
+    private struct TranslationContext
     {
-        _translationEpoch += EpochStep;
-        if (_translationEpoch == 0)
+        public ulong Satp;
+        public ulong State;
+        public ulong Epoch;  // 0: unused
+    }
+
+    private readonly TranslationContext[] _contexts = new TranslationContext[RecentContexts];
+    private int _nextContext;
+    private TranslationContext _context = new() { Satp = ulong.MaxValue, State = ulong.MaxValue, Epoch = EpochStep };
+
+    /// <summary>
+    /// Makes the context translation reads now the current one (section 4.3.1 for SUM and MXR, 3.1.6.3
+    /// for MPRV and MPP), with the epoch it had if it is one of the recent ones, else a new epoch.
+    /// </summary>
+    private void SelectTranslationContext()
+    {
+        var c = Csrs;
+        var satp = c.Satp;
+        var mprv = c.Mstatus & CsrFile.Mprv;
+        var state = (ulong)Privilege | (c.Mstatus & (CsrFile.Sum | CsrFile.Mxr | CsrFile.Mprv)) | (mprv != 0 ? c.Mstatus & CsrFile.Mpp : 0);
+        if (satp == _context.Satp && state == _context.State)
+        {
+            return;
+        }
+        foreach (var recent in _contexts)
+        {
+            if (recent.Epoch != 0 && recent.Satp == satp && recent.State == state)
+            {
+                _context = recent;
+                _translationEpoch = recent.Epoch;
+                return;
+            }
+        }
+        var epoch = NewEpoch();
+        _context = new TranslationContext { Satp = satp, State = state, Epoch = epoch };
+        _contexts[_nextContext] = _context;
+        _nextContext = (_nextContext + 1) % RecentContexts;
+        _translationEpoch = epoch;
+    }
+
+    /// <summary>An epoch no standing entry holds: once every 4,095 the tables are cleared and every context forgotten.</summary>
+    private ulong NewEpoch()
+    {
+        var epoch = _nextEpoch;
+        _nextEpoch += EpochStep;
+        if (epoch == 0)
         {
             Array.Clear(_fetchTranslations);
             Array.Clear(_loadTranslations);
             Array.Clear(_storeTranslations);
-            _translationEpoch = EpochStep;
+            Array.Clear(_contexts);
+            epoch = EpochStep;
+            _nextEpoch = 2 * EpochStep;
         }
+        return epoch;
     }
 
-    /// <summary>The TLB entry in <paramref name="slot"/> was replaced: what was remembered from the old one goes.</summary>
+    /// <summary>Drops every remembered translation of every context (the whole TLB was flushed): O(1), by new epochs.</summary>
+    private void ForgetTranslations()
+    {
+        Array.Clear(_contexts);
+        _context = new TranslationContext { Satp = ulong.MaxValue, State = ulong.MaxValue };
+        SelectTranslationContext();
+    }
+
+    /// <summary>The TLB entry in <paramref name="slot"/> was replaced or invalidated: what any context remembered from it goes.</summary>
     private void ForgetTranslations(int slot)
     {
         _fetchTranslations[slot] = default;

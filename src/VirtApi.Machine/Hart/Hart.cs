@@ -185,7 +185,6 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
         _fetchFrame = null;
         _fetchDecoded = null;
         _fetchPage = ulong.MaxValue;
-        ForgetTranslations();
     }
 
     /// <summary>

@@ -141,6 +141,7 @@ public sealed class TranslationCacheTests
     [Theory]
     [InlineData("sv39")]
     [InlineData("sv39-cache")]
+    [InlineData("sv39-contexts")]
     public void TlbCounts_AreThoseOfTheGeneralPath(string name)
     {
         // The trace hook sends every instruction through Fetch, Load, Store and Translate.
