@@ -118,6 +118,8 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                 break;
             }
             var pc = Pc;
+            // On another page than the fetch cache's: take it from the fetch translations (counting
+            // the TLB hits the fetch below would count), so the hot path goes on there.
             if ((pc >> 12) != _fetchPage && !_slowStep && Trace is null)
             {
                 SwitchFetchPage(pc);

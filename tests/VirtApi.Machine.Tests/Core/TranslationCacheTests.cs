@@ -138,6 +138,34 @@ public sealed class TranslationCacheTests
         AssertSameCounts(GuestProgram.Run(elf, beforeRun: Traced), fast);
     }
 
+    [Fact]
+    public void CallsAcrossTranslatedCodePages_CountTheTlbHitsOfTheGeneralPath()
+    {
+        // 3 rounds through 20 pages under Sv39, each page starting with a compressed instruction
+        // (one fetch translation on the general path) or a 32-bit one (two: one per parcel).
+        var pages = new StringBuilder().AppendLine("    .text").AppendLine("    .option rvc");
+        const int Pages = 20;
+        for (var i = 0; i < Pages; i++)
+        {
+            pages.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"    .balign 4096\npage{i}:\n    addi s4, s4, {(i % 2 == 0 ? 1 : 100)}\n    {(i + 1 < Pages ? $"j page{i + 1}" : "ret")}");
+        }
+        var elf = Supervisor("""
+                li s4, 0
+                li s2, 3
+            1:  call page0
+                addi s2, s2, -1
+                bnez s2, 1b
+            """, pages.ToString() + """
+                .data
+                .align 12
+            window: .zero 4096
+            """);
+        var fast = GuestProgram.Run(elf);
+        Assert.Equal(0, fast.ExitCode);
+        Assert.Equal(3UL * ((Pages / 2) + (100 * Pages / 2)), fast.Board.Harts[0][20]);
+        AssertSameCounts(GuestProgram.Run(elf, beforeRun: Traced), fast);
+    }
+
     [Theory]
     [InlineData("sv39")]
     [InlineData("sv39-cache")]
