@@ -55,7 +55,8 @@ public sealed partial class Hart
         }
         var asid = (c.Satp >> 44) & 0xffff;
         var vpn = address >> 12;
-        ref var entry = ref _tlb[vpn % TlbEntries];
+        var slot = (int)(vpn % TlbEntries);
+        ref var entry = ref _tlb[slot];
         if (!(entry.Valid && Matches(entry, vpn, asid)))
         {
             Counters.TlbMisses++;
@@ -65,6 +66,7 @@ public sealed partial class Hart
                 return false;
             }
             entry = walked;
+            ForgetTranslations(slot);
         }
         else
         {
@@ -84,9 +86,11 @@ public sealed partial class Hart
                 return false;
             }
             entry = updated;
+            ForgetTranslations(slot);
         }
         var offsetBits = 12 + (9 * entry.Level);
         physical = (entry.PhysicalPage << 12) | (address & ((1UL << offsetBits) - 1));
+        RememberTranslation(slot, address, access, physical);
         return true;
     }
 
@@ -166,6 +170,12 @@ public sealed partial class Hart
     /// <summary>SFENCE.VMA rs1, rs2 (section 4.2.1): all, one address, one ASID, or both; global entries survive an ASID flush.</summary>
     private void FlushTlb(ulong? address, ulong? asid)
     {
+        if (address is null && asid is null)
+        {
+            Array.Clear(_tlb);
+            ForgetTranslations();
+            return;
+        }
         for (var i = 0; i < _tlb.Length; i++)
         {
             ref var entry = ref _tlb[i];
@@ -178,6 +188,7 @@ public sealed partial class Hart
             if (addressMatches && asidMatches)
             {
                 entry.Valid = false;
+                ForgetTranslations(i);
             }
         }
     }

@@ -36,7 +36,7 @@ public sealed partial class Hart
         ulong counted = 0;
         while (true)
         {
-            retired += ExecuteDecoded(limit - retired, out var exit);
+            retired += _paging ? ExecuteDecoded<Translated>(limit - retired, out var exit) : ExecuteDecoded<Untranslated>(limit - retired, out exit);
             var offset = (int)(Pc - (fetchPage << 12));
             switch (exit)
             {
@@ -85,21 +85,32 @@ public sealed partial class Hart
     /// <paramref name="limit"/> (at least 1) retired or <paramref name="exit"/> says why not; leaves
     /// <see cref="Pc"/> at the next instruction and returns how many retired. Calls nothing.
     /// </summary>
-    private ulong ExecuteDecoded(ulong limit, out DecodedExit exit)
+    private ulong ExecuteDecoded<TTranslation>(ulong limit, out DecodedExit exit)
+        where TTranslation : struct, IDataTranslation
     {
         var pageBase = _fetchPage << 12;
         ref var slots = ref MemoryMarshal.GetArrayDataReference(_fetchDecoded!.Instructions);
         ref var x = ref MemoryMarshal.GetArrayDataReference(_x);
         var ram = _ram;
         var ramBase = ram.Base;
-        // The accesses done here rather than by Load and Store: aligned, to RAM, with translation off,
-        // and for stores only when nobody watches RAM stores and the frame holds no decoded code (a
-        // store there drops records, in SparseRam.Write). A limit of 0 sends all to Load/Store.
-        var loadLimit = _paging ? 0 : ram.Size;
-        var storeLimit = _paging || _bus.RamStoresObserved ? 0 : ram.Size;
+        // The accesses done here rather than by Load and Store: aligned, to RAM, and for stores only
+        // when nobody watches RAM stores and the frame holds no decoded code (a store there drops
+        // records, in SparseRam.Write). Without translation, addresses below the limit past the RAM
+        // base (a limit of 0 sends all to Load/Store); with it, pages the translation caches remember
+        // (Hart.TranslationCache.cs), each such access counting the TLB hit Translate would count. An
+        // epoch of 0 matches no remembered page, and sends all stores to Store.
+        ref var loads = ref MemoryMarshal.GetArrayDataReference(_loadTranslations);
+        ref var stores = ref MemoryMarshal.GetArrayDataReference(_storeTranslations);
+        var observed = _bus.RamStoresObserved;
+        var loadEpoch = _translationEpoch;
+        var storeEpoch = observed ? 0 : loadEpoch;
+        var loadLimit = ram.Size;
+        var storeLimit = observed ? 0 : ram.Size;
+        ulong hits = 0;
         var pc = Pc;
         var remaining = limit;
         ulong address;
+        ulong offset;
         while (true)
         {
             ref var d = ref Unsafe.Add(ref slots, (nint)((pc - pageBase) >> 1));
@@ -172,74 +183,103 @@ public sealed partial class Hart
                     break;
                 case Operation.Lb:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit)
+                    if (RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = (ulong)(long)(sbyte)ram.ReadAligned(address - ramBase, 1);
+                        Register(ref x, d.Rd) = (ulong)(long)(sbyte)ram.ReadAligned(offset, 1);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Lbu:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit)
+                    if (RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 1);
+                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 1);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Lh:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit && (address & 1) == 0)
+                    if ((address & 1) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = (ulong)(long)(short)ram.ReadAligned(address - ramBase, 2);
+                        Register(ref x, d.Rd) = (ulong)(long)(short)ram.ReadAligned(offset, 2);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Lhu:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit && (address & 1) == 0)
+                    if ((address & 1) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 2);
+                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 2);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Lw:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit && (address & 3) == 0)
+                    if ((address & 3) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = (ulong)(long)(int)ram.ReadAligned(address - ramBase, 4);
+                        Register(ref x, d.Rd) = (ulong)(long)(int)ram.ReadAligned(offset, 4);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Lwu:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit && (address & 3) == 0)
+                    if ((address & 3) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 4);
+                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 4);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Ld:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < loadLimit && (address & 7) == 0)
+                    if ((address & 7) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(address - ramBase, 8);
+                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 8);
+                        if (TTranslation.On)
+                        {
+                            hits++;
+                        }
                         break;
                     }
                     exit = DecodedExit.Access;
                     goto Return;
                 case Operation.Sb:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < storeLimit && ram.TryWriteAligned(address - ramBase, 1, Register(ref x, d.Rs2)))
+                    if (RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 1, Register(ref x, d.Rs2)))
                     {
-                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        BreakReservation(TTranslation.On ? offset + ramBase : address);
+                        if (TTranslation.On)
                         {
-                            _reservation = NoReservation;
+                            hits++;
                         }
                         break;
                     }
@@ -247,11 +287,12 @@ public sealed partial class Hart
                     goto Return;
                 case Operation.Sh:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < storeLimit && (address & 1) == 0 && ram.TryWriteAligned(address - ramBase, 2, Register(ref x, d.Rs2)))
+                    if ((address & 1) == 0 && RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 2, Register(ref x, d.Rs2)))
                     {
-                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        BreakReservation(TTranslation.On ? offset + ramBase : address);
+                        if (TTranslation.On)
                         {
-                            _reservation = NoReservation;
+                            hits++;
                         }
                         break;
                     }
@@ -259,11 +300,12 @@ public sealed partial class Hart
                     goto Return;
                 case Operation.Sw:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < storeLimit && (address & 3) == 0 && ram.TryWriteAligned(address - ramBase, 4, Register(ref x, d.Rs2)))
+                    if ((address & 3) == 0 && RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 4, Register(ref x, d.Rs2)))
                     {
-                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        BreakReservation(TTranslation.On ? offset + ramBase : address);
+                        if (TTranslation.On)
                         {
-                            _reservation = NoReservation;
+                            hits++;
                         }
                         break;
                     }
@@ -271,11 +313,12 @@ public sealed partial class Hart
                     goto Return;
                 case Operation.Sd:
                     address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (address - ramBase < storeLimit && (address & 7) == 0 && ram.TryWriteAligned(address - ramBase, 8, Register(ref x, d.Rs2)))
+                    if ((address & 7) == 0 && RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 8, Register(ref x, d.Rs2)))
                     {
-                        if ((_reservation & ~7UL) == (address & ~7UL))
+                        BreakReservation(TTranslation.On ? offset + ramBase : address);
+                        if (TTranslation.On)
                         {
-                            _reservation = NoReservation;
+                            hits++;
                         }
                         break;
                     }
@@ -431,6 +474,10 @@ public sealed partial class Hart
         }
     Return:
         Pc = pc;
+        if (TTranslation.On)
+        {
+            Counters.TlbHits += hits;
+        }
         return limit - remaining;
     }
 
@@ -477,6 +524,16 @@ public sealed partial class Hart
     /// <summary>The length of a decoded instruction as fetched: 4, or 2 for a compressed one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Length(byte code) => 2 + (ulong)((code >> 6) & 2);
+
+    /// <summary>A store by this hart to <paramref name="physical"/> ends its reservation there, as <see cref="Store"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BreakReservation(ulong physical)
+    {
+        if ((_reservation & ~7UL) == (physical & ~7UL))
+        {
+            _reservation = NoReservation;
+        }
+    }
 
     /// <summary>Registers by index without a bounds check: decoded indexes are 0..31, or <see cref="ZeroSink"/> for rd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

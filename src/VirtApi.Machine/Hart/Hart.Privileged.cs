@@ -117,6 +117,8 @@ public sealed partial class Hart
             var value = CsrFile.Written(op, old, source);
             var writable = view & CsrFile.MstatusWritable & ~(CsrFile.StatusSie | CsrFile.StatusMie);
             c.Mstatus = (c.Mstatus & ~writable) | (value & writable);
+            // SUM, MXR or MPRV may have changed: translation goes on in the context they make now.
+            SelectTranslationContext();
         }
         Counters.SilentFailures++;
         if (rd != 0)
@@ -201,6 +203,7 @@ public sealed partial class Hart
         // Also refreshes what depends on translation: everything that changes privilege, satp or
         // mstatus passes through here.
         DropFetchCache();
+        SelectTranslationContext();
         _paging = (Csrs.Satp >> 60) == 8 && (Privilege != PrivilegeLevel.Machine || (Csrs.Mstatus & CsrFile.Mprv) != 0);
         var pending = Csrs.Mip & Csrs.Mie;
         if (pending != 0)

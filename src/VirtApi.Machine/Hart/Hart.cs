@@ -118,6 +118,12 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
                 break;
             }
             var pc = Pc;
+            // On another page than the fetch cache's: take it from the fetch translations (counting
+            // the TLB hits the fetch below would count), so the hot path goes on there.
+            if ((pc >> 12) != _fetchPage && !_slowStep && Trace is null)
+            {
+                SwitchFetchPage(pc);
+            }
             // The hot path: a run of predecoded instructions from the page the hart fetches from,
             // exactly where the fetch below would have used its cached frame (so translations and TLB
             // counts are those of that fetch), up to the budget and the next timer check. It returns
