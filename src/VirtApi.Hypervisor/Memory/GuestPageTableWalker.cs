@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Statistics;
 using VirtApi.Machine.Bus;
 using VirtApi.Machine.Hart;
 using VirtApi.Machine.Traps;
@@ -27,12 +28,22 @@ public readonly record struct GuestTranslation(GuestWalkOutcome Outcome, ulong G
 /// <summary>
 /// The VMM's software walk of a guest's Sv39 table (VA → GPA), with the same checks as the hart's
 /// (privileged spec section 4.3.2, through <see cref="Sv39"/>) and the same A/D updates as the
-/// hardware makes, written to guest memory through the P2M and the bus like any store.
+/// hardware makes, written to guest memory through the P2M and the bus like any store. Each walk and
+/// each PTE it reads is counted here, where the work is done.
 /// </summary>
-public sealed class GuestPageTableWalker(P2mMap p2m, SystemBus bus)
+public sealed class GuestPageTableWalker(P2mMap p2m, SystemBus bus, VmmCounters counters, CostModel cost)
 {
     /// <summary>Walks <paramref name="satp"/>'s table for <paramref name="address"/> as an access at <paramref name="privilege"/> would.</summary>
     public GuestTranslation Walk(ulong satp, ulong address, AccessType access, PrivilegeLevel privilege, ulong mstatus)
+    {
+        var translation = WalkLevels(satp, address, access, privilege, mstatus);
+        counters.GuestPageWalks++;
+        counters.GuestWalkReferences += (ulong)translation.MemoryReferences;
+        counters.VmmCycles += cost.GuestWalkReference * (ulong)translation.MemoryReferences;
+        return translation;
+    }
+
+    private GuestTranslation WalkLevels(ulong satp, ulong address, AccessType access, PrivilegeLevel privilege, ulong mstatus)
     {
         if (!Sv39.IsCanonical(address))
         {

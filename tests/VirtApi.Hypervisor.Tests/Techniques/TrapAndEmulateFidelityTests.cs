@@ -42,43 +42,7 @@ public sealed class TrapAndEmulateFidelityTests
     [Fact]
     public void InterruptDrivenEcho_ThroughThePlic_UnderTrapAndEmulate_BehavesAsNative()
     {
-        var elf = GuestRun.Assemble("""
-                .globl _start
-            _start:
-                la t0, handler
-                csrw mtvec, t0
-                li t0, 0x0c000028
-                li t1, 1
-                sw t1, 0(t0)
-                li t0, 0x0c002000
-                li t1, 1 << 10
-                sw t1, 0(t0)
-                li t0, 0x10000001
-                li t1, 1
-                sb t1, 0(t0)
-                li t0, 1 << 11
-                csrs mie, t0
-                csrsi mstatus, 8
-            1:  wfi
-                j 1b
-            handler:
-                li t0, 0x0c200004
-                lw t1, 0(t0)
-                li t2, 0x10000000
-            2:  lbu t3, 5(t2)
-                andi t3, t3, 1
-                beqz t3, 3f
-                lbu t4, 0(t2)
-                sb t4, 0(t2)
-                li t5, 46
-                beq t4, t5, 4f
-                j 2b
-            3:  sw t1, 0(t0)
-                mret
-            4:  li t0, 0x100000
-                li t1, 0x5555
-                sw t1, 0(t0)
-            """);
+        var elf = GuestRun.Assemble(File.ReadAllText(Path.Combine(GuestRun.ProgramsFolder, "uart-echo-irq.S")), "uart-echo-irq.S");
         var emulated = AssertSameAsNative(elf, inputWhenIdle: "echo me."u8.ToArray());
         Assert.Equal("echo me.", emulated.Console);
         Assert.Equal(1UL, emulated.Statistics.InterruptsByCause["machine-external"]);

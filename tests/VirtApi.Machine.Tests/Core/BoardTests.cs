@@ -91,43 +91,7 @@ public sealed class BoardTests
     [Fact]
     public void UartInput_RaisesTheUartInterrupt_ThroughThePlic_AndIsEchoed()
     {
-        var elf = Assemble("""
-            .globl _start
-            _start:
-                la t0, handler
-                csrw mtvec, t0
-                li t0, 0x0c000028         # priority of source 10
-                li t1, 1
-                sw t1, 0(t0)
-                li t0, 0x0c002000         # context 0 (hart 0, M) enables
-                li t1, 1 << 10
-                sw t1, 0(t0)
-                li t0, 0x10000001         # UART IER: received data available
-                li t1, 1
-                sb t1, 0(t0)
-                li t0, 1 << 11
-                csrs mie, t0              # MEIE
-                csrsi mstatus, 8
-            1:  wfi
-                j 1b
-            handler:
-                li t0, 0x0c200004         # claim
-                lw t1, 0(t0)
-                li t2, 0x10000000
-            2:  lbu t3, 5(t2)             # drain the FIFO, echoing
-                andi t3, t3, 1
-                beqz t3, 3f
-                lbu t4, 0(t2)
-                sb t4, 0(t2)
-                li t5, 46
-                beq t4, t5, 4f
-                j 2b
-            3:  sw t1, 0(t0)              # complete
-                mret
-            4:  li t0, 0x100000
-                li t1, 0x5555
-                sw t1, 0(t0)
-            """);
+        var elf = Assemble(File.ReadAllText(Path.Combine(GuestProgram.Folder, "uart-echo-irq.S")));
         var outcome = GuestProgram.Run(elf, budget: 100_000, beforeRun: board =>
         {
             Assert.Equal(StopReason.Idle, board.Run(1_000_000).Reason); // waiting for input, nothing armed

@@ -29,7 +29,7 @@ public sealed class ShadowMmu
     private readonly VmmCounters _counters;
     private readonly CostModel _cost;
     private readonly Dictionary<ShadowContext, ShadowPageTable> _contexts = [];
-    private readonly Queue<ShadowContext> _age = new();
+    private readonly List<ShadowContext> _age = []; // oldest first
     private ShadowPageTable? _current;
     private ShadowContext _currentContext;
 
@@ -89,7 +89,7 @@ public sealed class ShadowMmu
         }
         if (_contexts.Count == MaxContexts)
         {
-            Drop(_age.Dequeue());
+            Drop(_age[0]);
         }
         table = ShadowPageTable.Create(_tables, _ram);
         if (table is null)
@@ -99,7 +99,7 @@ public sealed class ShadowMmu
             table = ShadowPageTable.Create(_tables, _ram) ?? throw new InvalidOperationException("the shadow table pool cannot hold one root table");
         }
         _contexts[context] = table;
-        _age.Enqueue(context);
+        _age.Add(context);
         return table;
     }
 
@@ -164,12 +164,7 @@ public sealed class ShadowMmu
         table.Release();
         _counters.ShadowFlushes++;
         _counters.VmmCycles += _cost.ShadowFlush;
-        var remaining = _age.Where(c => c != context).ToList();
-        _age.Clear();
-        foreach (var c in remaining)
-        {
-            _age.Enqueue(c);
-        }
+        _age.Remove(context);
         if (table == _current)
         {
             // The hart must not walk a released table: the VMM loads a fresh one before the guest resumes.

@@ -44,7 +44,7 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
         _mmio = mmio;
         _cost = cost;
         Counters = counters;
-        _walker = new GuestPageTableWalker(p2m, bus);
+        _walker = new GuestPageTableWalker(p2m, bus, counters, cost);
         _vharts = [.. harts.Select(h => new VirtualHart(h, platform))];
         _shadows = [.. _vharts.Select(v => new ShadowMmu(v, tables, bus.Ram, counters, cost))];
     }
@@ -345,9 +345,6 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
         {
             var privilege = context.ModifiedPrivilege ? context.DataPrivilege : vhart.Privilege;
             var translation = _walker.Walk(vhart.Csrs.Satp, address, access, privilege, vhart.Csrs.Mstatus);
-            Counters.GuestPageWalks++;
-            Counters.GuestWalkReferences += (ulong)translation.MemoryReferences;
-            Counters.VmmCycles += _cost.GuestWalkReference * (ulong)translation.MemoryReferences;
             if (translation.Outcome != GuestWalkOutcome.Translated)
             {
                 if (translation.Outcome == GuestWalkOutcome.PageFault)
