@@ -70,4 +70,41 @@ public sealed class P2mMap
         machine = ((ulong)(entry - 1) << SparseRam.FrameShift) | (guestPhysical & (SparseRam.FrameSize - 1));
         return true;
     }
+
+    /// <summary>Every guest frame that has a machine frame: (guest-physical address, machine address) of its first byte, in guest order.</summary>
+    public IEnumerable<(ulong GuestPhysical, ulong Machine)> Mappings()
+    {
+        for (var index = 0; index < _machineFrame.Length; index++)
+        {
+            if (_machineFrame[index] is var entry and not 0)
+            {
+                yield return (GuestBase + ((ulong)index << SparseRam.FrameShift), (ulong)(entry - 1) << SparseRam.FrameShift);
+            }
+        }
+    }
+
+    /// <summary>The map and its pool, for a snapshot.</summary>
+    public P2mMapState Save() => new()
+    {
+        Entries = [.. Mappings().Select(m => new P2mEntry((m.GuestPhysical - GuestBase) >> SparseRam.FrameShift, m.Machine >> SparseRam.FrameShift))],
+        FramesAllocated = FramesAllocated,
+        Pool = _pool.Save(),
+    };
+
+    /// <summary>The map <paramref name="state"/> was saved from; its pool (given empty) takes the saved pool's state.</summary>
+    public static P2mMap Restore(P2mMapArgs args, P2mMapState state)
+    {
+        var map = new P2mMap(args.GuestBase, args.GuestBytes, args.Pool) { FramesAllocated = state.FramesAllocated };
+        args.Pool.Restore(state.Pool);
+        foreach (var (guestFrame, machineFrame) in state.Entries)
+        {
+            var machine = machineFrame << SparseRam.FrameShift;
+            if (guestFrame >= (ulong)map._machineFrame.Length || !args.Pool.Owns(machine) || machineFrame >= uint.MaxValue)
+            {
+                throw new ArgumentException($"P2M entry {guestFrame:x} → {machineFrame:x} lies outside guest RAM or the machine pool", nameof(state));
+            }
+            map._machineFrame[guestFrame] = (uint)machineFrame + 1;
+        }
+        return map;
+    }
 }

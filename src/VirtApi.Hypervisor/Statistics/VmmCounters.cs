@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace VirtApi.Hypervisor.Statistics;
 
 /// <summary>
@@ -43,6 +45,60 @@ public sealed class VmmCounters
     public Dictionary<string, DeviceCounters> Devices { get; } = [];
 
     private Vm.HostTimer _hostTime;
+
+    /// <summary>The counts so far, for a snapshot.</summary>
+    public VmmCountersState Save() => new()
+    {
+        Traps = Traps,
+        TrapsByClass = [.. TrapsByClass],
+        ReflectedExceptions = [.. ReflectedExceptions],
+        ReflectedInterrupts = [.. ReflectedInterrupts],
+        ReflectedTraps = ReflectedTraps,
+        EmulatedInstructions = EmulatedInstructions,
+        HiddenFaults = HiddenFaults,
+        GuestPageFaults = GuestPageFaults,
+        ShadowFlushes = ShadowFlushes,
+        ShadowInvalidations = ShadowInvalidations,
+        GuestPageWalks = GuestPageWalks,
+        GuestWalkReferences = GuestWalkReferences,
+        VmmCycles = VmmCycles,
+        Devices = Devices.ToImmutableSortedDictionary(d => d.Key, d => new DeviceCountersState(d.Value.Exits, d.Value.Bytes), StringComparer.Ordinal),
+    };
+
+    /// <summary>Counters that go on from <paramref name="state"/>.</summary>
+    public static VmmCounters Restore(VmmCountersState state)
+    {
+        var counters = new VmmCounters
+        {
+            Traps = state.Traps,
+            ReflectedTraps = state.ReflectedTraps,
+            EmulatedInstructions = state.EmulatedInstructions,
+            HiddenFaults = state.HiddenFaults,
+            GuestPageFaults = state.GuestPageFaults,
+            ShadowFlushes = state.ShadowFlushes,
+            ShadowInvalidations = state.ShadowInvalidations,
+            GuestPageWalks = state.GuestPageWalks,
+            GuestWalkReferences = state.GuestWalkReferences,
+            VmmCycles = state.VmmCycles,
+        };
+        CopyInto(state.TrapsByClass, counters.TrapsByClass, nameof(state.TrapsByClass));
+        CopyInto(state.ReflectedExceptions, counters.ReflectedExceptions, nameof(state.ReflectedExceptions));
+        CopyInto(state.ReflectedInterrupts, counters.ReflectedInterrupts, nameof(state.ReflectedInterrupts));
+        foreach (var (name, device) in state.Devices)
+        {
+            counters.Devices[name] = new DeviceCounters { Exits = device.Exits, Bytes = device.Bytes };
+        }
+        return counters;
+    }
+
+    private static void CopyInto(ImmutableArray<ulong> saved, ulong[] live, string name)
+    {
+        if (saved.IsDefault || saved.Length != live.Length)
+        {
+            throw new ArgumentException($"{name} must hold {live.Length} counts", name);
+        }
+        saved.CopyTo(live);
+    }
 
     /// <summary>Host time measured in the VMM's handlers.</summary>
     public double HostSecondsInVmm => _hostTime.Seconds;

@@ -15,11 +15,16 @@ public sealed class VirtualHart : ICsrHost
     private readonly IHartPlatform _platform;
 
     public VirtualHart(Hart hart, IHartPlatform platform)
+        : this(hart, platform, new CsrFile(hart.Id))
+    {
+        InstretAccounted = hart.InstructionsRetired;
+    }
+
+    private VirtualHart(Hart hart, IHartPlatform platform, CsrFile csrs)
     {
         Hart = hart;
         _platform = platform;
-        Csrs = new CsrFile(hart.Id);
-        InstretAccounted = hart.InstructionsRetired;
+        Csrs = csrs;
     }
 
     /// <summary>The real hart the guest runs on.</summary>
@@ -39,6 +44,33 @@ public sealed class VirtualHart : ICsrHost
 
     /// <summary>The real hart's instret up to which <see cref="RetiredByPrivilege"/> is accounted.</summary>
     public ulong InstretAccounted { get; set; }
+
+    /// <summary>The guest's view of its hart, for a snapshot (call it between two runs of the board).</summary>
+    public VirtualHartState Save() => new()
+    {
+        Privilege = Privilege,
+        Csrs = Csrs.Save(),
+        Waiting = Waiting,
+        RetiredByPrivilege = [.. RetiredByPrivilege],
+        InstretAccounted = InstretAccounted,
+    };
+
+    /// <summary>The virtual hart <paramref name="state"/> was saved from, on the restored real hart <paramref name="hart"/>.</summary>
+    public static VirtualHart Restore(Hart hart, IHartPlatform platform, VirtualHartState state)
+    {
+        if (state.RetiredByPrivilege.IsDefault || state.RetiredByPrivilege.Length != 4)
+        {
+            throw new ArgumentException("RetiredByPrivilege must hold 4 counts (U, S, reserved, M)", nameof(state));
+        }
+        var vhart = new VirtualHart(hart, platform, CsrFile.Restore(new CsrFileArgs(hart.Id), state.Csrs))
+        {
+            Privilege = state.Privilege,
+            Waiting = state.Waiting,
+            InstretAccounted = state.InstretAccounted,
+        };
+        state.RetiredByPrivilege.CopyTo(vhart.RetiredByPrivilege);
+        return vhart;
+    }
 
     ulong ICsrHost.InstructionsRetired => Hart.InstructionsRetired;
 

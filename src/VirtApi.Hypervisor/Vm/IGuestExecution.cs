@@ -1,3 +1,5 @@
+using VirtApi.Hypervisor.Snapshots;
+
 namespace VirtApi.Hypervisor.Vm;
 
 /// <summary>
@@ -17,6 +19,13 @@ public interface IGuestExecution
 
     /// <summary>The counters as they are now (counted by the machine and the VMM where the work happens).</summary>
     VmStatistics CaptureStatistics();
+
+    /// <summary>
+    /// Saves the VM between two runs (an instruction boundary): its state, and copies of the guest pages
+    /// <paramref name="scope"/> names. Starts a new dirty log, so the next <see cref="SnapshotScope.Diff"/>
+    /// holds the pages written after this capture.
+    /// </summary>
+    VmCapture Capture(SnapshotScope scope);
 }
 
 /// <summary>Creates the execution of a VM for its technique.</summary>
@@ -24,6 +33,14 @@ public interface IGuestExecutionFactory
 {
     /// <summary>Builds the machine and loads the image; console bytes go to <paramref name="console"/>.</summary>
     IGuestExecution Boot(VmSpec spec, IConsoleOutput console);
+
+    /// <summary>
+    /// Builds the machine <paramref name="state"/> was saved from, with guest memory
+    /// <paramref name="pages"/> (every page that holds data; the rest read as zero), ready to run on
+    /// exactly as the saved one would have. Throws <see cref="SnapshotFormatException"/> when the state
+    /// does not fit <paramref name="spec"/>.
+    /// </summary>
+    IGuestExecution Restore(VmSpec spec, VmSnapshotState state, IEnumerable<GuestPage> pages, IConsoleOutput console);
 }
 
 /// <summary>Where a guest's console bytes go.</summary>

@@ -1,3 +1,5 @@
+using VirtApi.Hypervisor.Snapshots;
+
 namespace VirtApi.Hypervisor.Vm;
 
 /// <summary>
@@ -14,7 +16,12 @@ public abstract record VmCommand
 }
 
 /// <summary>Boot, pause, resume, stop or reboot; refused unless <see cref="VmLifecycle.Allows"/> says the state allows it.</summary>
-public sealed record LifecycleCommand(VmAction Action) : VmCommand;
+/// <param name="Action">What to do.</param>
+/// <param name="PauseAt">
+/// For boot, reboot and resume: the VM pauses (reason <see cref="StopReasons.PausePoint"/>) when its
+/// harts have retired this many instructions in all, exactly, whatever the scheduler's slices.
+/// </param>
+public sealed record LifecycleCommand(VmAction Action, ulong? PauseAt = null) : VmCommand;
 
 /// <summary>Bytes for the guest's UART receive FIFO; allowed while the VM has a machine (running or paused).</summary>
 public sealed record ConsoleInputCommand(byte[] Bytes) : VmCommand;
@@ -25,11 +32,45 @@ public sealed record ReconfigureCommand(VmSpec Spec) : VmCommand;
 /// <summary>Stops the VM if it runs and retires the worker (DELETE).</summary>
 public sealed record ShutdownCommand : VmCommand;
 
+/// <summary>
+/// Captures the VM for snapshot <paramref name="SnapshotId"/> (DESIGN.md "Snapshots"). A running VM is
+/// captured between two slices (an instruction boundary) and runs on; a paused one as it is; one with
+/// no machine (created, stopped, crashed) gives a capture without machine state. A diff's parent is the
+/// snapshot the machine was last captured for or restored from; without one it is refused.
+/// </summary>
+public sealed record CaptureCommand(Guid SnapshotId, SnapshotScope Scope) : VmCommand;
+
+/// <summary>
+/// The capture for <paramref name="SnapshotId"/> was not stored: the dirty log it started matches no
+/// snapshot, so the next diff is refused until a full snapshot is taken.
+/// </summary>
+public sealed record CaptureAbandonedCommand(Guid SnapshotId) : VmCommand;
+
+/// <summary>
+/// Replaces the VM's machine with the one snapshot <paramref name="SnapshotId"/> saved (restore, or a
+/// clone's first state); refused while the VM runs. Afterwards the VM is paused at the saved point, or
+/// stopped if the snapshot holds no machine. A state that does not fit the VM is refused and nothing changes.
+/// </summary>
+public sealed record RestoreCommand(Guid SnapshotId, VmSnapshotState? State, IReadOnlyList<GuestPage> Pages) : VmCommand;
+
 /// <summary>The worker's answer.</summary>
 /// <param name="Accepted">False when the state did not allow the command.</param>
 /// <param name="Status">The VM's status after the command.</param>
 /// <param name="BytesAccepted">For console input: how many bytes the receive FIFO took.</param>
-public sealed record VmCommandResult(bool Accepted, VmStatus Status, int BytesAccepted = 0);
+public sealed record VmCommandResult(bool Accepted, VmStatus Status, int BytesAccepted = 0)
+{
+    /// <summary>For an accepted capture: what was captured.</summary>
+    public CapturedSnapshot? Capture { get; init; }
+
+    /// <summary>Why the command was refused, when the VM's state alone does not say.</summary>
+    public string? Refusal { get; init; }
+}
+
+/// <summary>An accepted capture.</summary>
+/// <param name="Machine">The machine's state and pages; null when the VM had no machine.</param>
+/// <param name="Parent">A diff's parent snapshot.</param>
+/// <param name="State">The VM's state when it was captured.</param>
+public sealed record CapturedSnapshot(VmCapture? Machine, Guid? Parent, VmState State);
 
 /// <summary>What the worker last published about a VM: safe to read from any thread.</summary>
 /// <param name="State">The lifecycle state.</param>
@@ -48,4 +89,6 @@ public static class StopReasons
     public const string InstructionBudget = "instruction-budget";
     public const string StopRequested = "stop-requested";
     public const string HostRestart = "host-restart";
+    public const string PausePoint = "pause-point";
+    public const string SnapshotRestored = "snapshot-restored";
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using VirtApi.Hypervisor.Snapshots;
 
 namespace VirtApi.Hypervisor.Vm;
 
@@ -22,6 +23,12 @@ public sealed class VmWorker
     private VmStatistics _statistics = VmStatistics.Empty;
     private long _publishedConsole;
     private bool _retired;
+
+    // The instruction count at which the VM pauses (a client's pause point), if any.
+    private ulong? _pauseAt;
+
+    // The snapshot the machine's dirty log starts from (the last captured or restored): a diff's parent.
+    private Guid? _baseline;
 
     // Every hart waits for an interrupt that only outside input can raise: the VM stays running but
     // takes no scheduler time until a command (console input) arrives, like an idle real machine.
@@ -109,13 +116,16 @@ public sealed class VmWorker
         {
             case LifecycleCommand { Action: var action } when _retired || !VmLifecycle.Allows(_status.State, action):
                 return new VmCommandResult(false, _status);
-            case LifecycleCommand { Action: VmAction.Boot or VmAction.Reboot }:
+            case LifecycleCommand { Action: VmAction.Boot or VmAction.Reboot } boot:
                 Boot();
+                _pauseAt = boot.PauseAt;
                 return new VmCommandResult(true, _status);
             case LifecycleCommand { Action: VmAction.Pause }:
+                _pauseAt = null;
                 SetStatus(VmState.Paused, null, null);
                 return new VmCommandResult(true, _status);
-            case LifecycleCommand { Action: VmAction.Resume }:
+            case LifecycleCommand { Action: VmAction.Resume } resume:
+                _pauseAt = resume.PauseAt;
                 SetStatus(VmState.Running, null, null);
                 return new VmCommandResult(true, _status);
             case LifecycleCommand { Action: VmAction.Stop }:
@@ -131,6 +141,18 @@ public sealed class VmWorker
                 return new VmCommandResult(true, _status);
             case ReconfigureCommand:
                 return new VmCommandResult(false, _status);
+            case CaptureCommand capture when !_retired:
+                return Capture(capture);
+            case CaptureAbandonedCommand abandoned:
+                if (_baseline == abandoned.SnapshotId)
+                {
+                    _baseline = null;
+                }
+                return new VmCommandResult(true, _status);
+            case RestoreCommand restore when !_retired && _status.State != VmState.Running:
+                return Restore(restore);
+            case CaptureCommand or RestoreCommand:
+                return new VmCommandResult(false, _status);
             case ShutdownCommand:
                 if (_execution is not null)
                 {
@@ -143,6 +165,66 @@ public sealed class VmWorker
         }
     }
 
+    private VmCommandResult Capture(CaptureCommand command)
+    {
+        if (_execution is null)
+        {
+            return command.Scope == SnapshotScope.Full
+                ? new VmCommandResult(true, _status) { Capture = new CapturedSnapshot(null, null, _status.State) }
+                : new VmCommandResult(false, _status) { Refusal = $"the VM is {EnumName(_status.State)} and has no machine state to take a diff of" };
+        }
+        if (command.Scope == SnapshotScope.Diff && _baseline is null)
+        {
+            return new VmCommandResult(false, _status)
+            {
+                Refusal = "the VM's current run has no snapshot to be the diff's parent (none was taken or restored since it booted, or the last one was not stored); take a full snapshot",
+            };
+        }
+        var parent = command.Scope == SnapshotScope.Diff ? _baseline : null;
+        var machine = _execution.Capture(command.Scope);
+        _baseline = command.SnapshotId;
+        return new VmCommandResult(true, _status) { Capture = new CapturedSnapshot(machine, parent, _status.State) };
+    }
+
+    private VmCommandResult Restore(RestoreCommand command)
+    {
+        PublishConsole();
+        var consoleStart = Console.Written;
+        if (command.State is null)
+        {
+            // A snapshot of a VM without a machine: the VM ends up as it was then, stopped.
+            if (_execution is not null)
+            {
+                Halt(VmState.Stopped, StopReasons.SnapshotRestored, null);
+            }
+            else
+            {
+                SetStatus(VmState.Stopped, StopReasons.SnapshotRestored, null, consoleStart);
+            }
+            _baseline = null;
+            return new VmCommandResult(true, _status);
+        }
+        IGuestExecution restored;
+        try
+        {
+            restored = _executions.Restore(_spec, command.State, command.Pages, _consoleSink);
+        }
+        catch (SnapshotFormatException exception)
+        {
+            return new VmCommandResult(false, _status) { Refusal = exception.Message };
+        }
+        _execution = restored;
+        _idle = false;
+        _pauseAt = null;
+        _hostTime = default;
+        _baseline = command.SnapshotId;
+        Volatile.Write(ref _statistics, restored.CaptureStatistics());
+        SetStatus(VmState.Paused, StopReasons.SnapshotRestored, null, consoleStart);
+        return new VmCommandResult(true, _status);
+    }
+
+    private static string EnumName(VmState state) => state.ToString().ToLowerInvariant();
+
     private void Boot()
     {
         PublishConsole();
@@ -150,6 +232,7 @@ public sealed class VmWorker
         _hostTime = default;
         _execution = _executions.Boot(_spec, _consoleSink);
         _idle = false;
+        _baseline = null;
         _statistics = VmStatistics.Empty;
         SetStatus(VmState.Running, null, null, consoleStart);
     }
@@ -159,6 +242,18 @@ public sealed class VmWorker
         var execution = _execution!;
         var budget = _spec.InstructionBudget;
         var slice = quantum;
+        if (_pauseAt is { } pausePoint)
+        {
+            var done = execution.InstructionsRetired;
+            if (done >= pausePoint)
+            {
+                // Resumed with a pause point already passed: pause again at once.
+                _pauseAt = null;
+                SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+                return;
+            }
+            slice = Math.Min(slice, pausePoint - done);
+        }
         if (budget is { } limit)
         {
             var retired = execution.InstructionsRetired;
@@ -194,6 +289,12 @@ public sealed class VmWorker
                 {
                     Halt(VmState.Stopped, StopReasons.InstructionBudget, null);
                 }
+                else if (_pauseAt is { } p && execution.InstructionsRetired >= p)
+                {
+                    _pauseAt = null;
+                    PublishProgress();
+                    SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+                }
                 else
                 {
                     PublishProgress();
@@ -210,6 +311,8 @@ public sealed class VmWorker
         PublishConsole();
         PublishStatistics();
         _execution = null;
+        _baseline = null;
+        _pauseAt = null;
         SetStatus(state, reason, exitCode);
     }
 

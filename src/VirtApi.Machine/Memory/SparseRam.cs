@@ -24,6 +24,11 @@ public sealed class SparseRam
     private readonly ulong[] _decodedFrames;
     private DecodedPageCache[] _decodedPageCaches = [];
 
+    // One bit per frame: written since the log was last taken (TakeDirtyFrames). The machine's store
+    // path is where every write to RAM passes, so a snapshot's diff (and a migration round) can ask it
+    // which frames changed instead of comparing contents; setting a bit is one OR per store.
+    private readonly ulong[] _dirtyFrames;
+
     public SparseRam(ulong baseAddress, ulong size)
     {
         if (size == 0 || size % FrameSize != 0)
@@ -34,6 +39,7 @@ public sealed class SparseRam
         Size = size;
         _frames = new byte[]?[size >> FrameShift];
         _decodedFrames = new ulong[((size >> FrameShift) + 63) / 64];
+        _dirtyFrames = new ulong[_decodedFrames.Length];
     }
 
     public ulong Base { get; }
@@ -91,6 +97,7 @@ public sealed class SparseRam
             {
                 DropDecoded(frameNumber, within, size);
             }
+            _dirtyFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
             var frame = Frame(frameNumber);
             var span = frame.AsSpan(within);
             switch (size)
@@ -134,8 +141,35 @@ public sealed class SparseRam
         {
             _frames[index] = null;
             FramesTouched--;
+            _dirtyFrames[index >> 6] |= 1UL << (int)index;
         }
     }
+
+    /// <summary>
+    /// The frames written (or released) since the last call, as the addresses of their first bytes in
+    /// address order, and a new log started: what changed since a snapshot or a migration round. A
+    /// frame whose stores left it as it was still counts: the log records writes, not differences.
+    /// Frames loaded by <see cref="RestoreFrame"/> are not in it (a restore starts a clean log).
+    /// </summary>
+    public IReadOnlyList<ulong> TakeDirtyFrames()
+    {
+        var dirty = new List<ulong>();
+        for (var word = 0; word < _dirtyFrames.Length; word++)
+        {
+            var bits = _dirtyFrames[word];
+            _dirtyFrames[word] = 0;
+            while (bits != 0)
+            {
+                var bit = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                dirty.Add(Base + ((((ulong)word << 6) + (ulong)bit) << FrameShift));
+            }
+        }
+        return dirty;
+    }
+
+    /// <summary>Forgets every write so far: the frames as they are now are the new reference.</summary>
+    public void ClearDirtyFrames() => Array.Clear(_dirtyFrames);
 
     /// <summary>
     /// Every frame that holds data (allocated by a write, not released since), in address order, with
@@ -229,6 +263,7 @@ public sealed class SparseRam
         {
             return false;
         }
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_dirtyFrames), (nint)(frameNumber >> 6)) |= 1UL << (int)frameNumber;
         ref var at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(frame), (nint)(offset & FrameMask));
         switch (size)
         {

@@ -24,7 +24,8 @@ public sealed class EmulatedMmio
         _names = [.. devices];
         foreach (var (_, name) in _names)
         {
-            counters.Devices[name] = new DeviceCounters();
+            // A restored VM's counters already hold its devices' counts; they go on from there.
+            counters.Devices.TryAdd(name, new DeviceCounters());
         }
     }
 

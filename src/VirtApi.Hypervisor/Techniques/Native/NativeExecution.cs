@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Machine.Board;
@@ -18,19 +19,40 @@ public sealed class NativeExecution : IGuestExecution
     /// <summary>Builds the board for <paramref name="spec"/>, wires its UART to <paramref name="console"/> and loads the image.</summary>
     public static NativeExecution Boot(VmSpec spec, IConsoleOutput console)
     {
-        var board = new VirtBoard(new MachineConfig
+        var board = new VirtBoard(Config(spec));
+        Bind(board, spec, console);
+        board.Load(ElfLoader.Parse(spec.Elf));
+        return new NativeExecution(board);
+    }
+
+    /// <summary>The board a snapshot was taken of, with its memory, bound to <paramref name="console"/>.</summary>
+    public static NativeExecution Restore(VmSpec spec, VmSnapshotState state, IEnumerable<GuestPage> pages, IConsoleOutput console)
+    {
+        var board = VirtBoard.Restore(Config(spec), state.Board);
+        Bind(board, spec, console);
+        foreach (var page in pages)
         {
-            HartCount = spec.Vcpus,
-            MemoryBytes = (ulong)spec.MemoryMiB << 20,
-        });
+            board.Bus.Ram.RestoreFrame(page.Address, page.Bytes);
+        }
+        board.Bus.Ram.ClearDirtyFrames();
+        return new NativeExecution(board);
+    }
+
+    private static MachineConfig Config(VmSpec spec) => new()
+    {
+        HartCount = spec.Vcpus,
+        MemoryBytes = (ulong)spec.MemoryMiB << 20,
+    };
+
+    /// <summary>What the host binds to a board: its console, and the CPU profile of its harts.</summary>
+    private static void Bind(VirtBoard board, VmSpec spec, IConsoleOutput console)
+    {
         board.Uart.Sink = new UartToConsole(console);
         foreach (var hart in board.Harts)
         {
             // The profile is the hardware's: under x86-legacy a U-mode program's sstatus accesses fail silently here too.
             hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
         }
-        board.Load(ElfLoader.Parse(spec.Elf));
-        return new NativeExecution(board);
     }
 
     public ulong InstructionsRetired => _board.InstructionsRetired;
@@ -40,4 +62,17 @@ public sealed class NativeExecution : IGuestExecution
     public int FeedConsole(ReadOnlySpan<byte> bytes) => _board.Uart.Receive(bytes);
 
     public VmStatistics CaptureStatistics() => MachineStatistics.Capture(_board);
+
+    /// <summary>Guest-physical is the machine's address here: RAM's frames and its dirty log are the guest's own.</summary>
+    public VmCapture Capture(SnapshotScope scope) => new(
+        new VmSnapshotState
+        {
+            Format = SnapshotFormat.Version,
+            CpuMode = CpuMode.Native,
+            Vcpus = _board.Harts.Count,
+            GuestMemoryBytes = _board.Bus.Ram.Size,
+            Board = _board.Save(),
+        },
+        GuestMemoryCapture.Pages(_board.Bus.Ram, scope, () => _board.Bus.Ram.TouchedFrames().Select(f => (f.Address, f.Address)), address => address),
+        scope);
 }

@@ -1,5 +1,6 @@
 using VirtApi.Hypervisor.Devices.Emulated;
 using VirtApi.Hypervisor.Memory;
+using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Machine.Board;
@@ -41,19 +42,13 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
     public static TrapAndEmulateExecution Boot(VmSpec spec, IConsoleOutput console, CostModel cost)
     {
         var guestBytes = (ulong)spec.MemoryMiB << 20;
-        var tablesBytes = ShadowPoolBytes(guestBytes, spec.Vcpus);
-        var board = new VirtBoard(new MachineConfig { HartCount = spec.Vcpus, MemoryBytes = guestBytes + tablesBytes });
-        board.Uart.Sink = new UartToConsole(console);
+        var board = new VirtBoard(Config(spec));
         var ram = board.Bus.Ram;
         var p2m = new P2mMap(VirtBoard.RamBase, guestBytes, new MachineFramePool(ram, VirtBoard.RamBase, guestBytes));
-        var tables = new MachineFramePool(ram, VirtBoard.RamBase + guestBytes, tablesBytes);
+        var tables = TablesPool(ram, spec);
         var counters = new VmmCounters();
-        var mmio = new EmulatedMmio(board.Bus, Devices(), counters, cost);
-        var vmm = new TrapAndEmulateVmm(board.Harts, board, board.Bus, p2m, tables, mmio, counters, cost);
-        foreach (var hart in board.Harts)
-        {
-            hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
-        }
+        var vmm = new TrapAndEmulateVmm(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost), counters, cost);
+        Bind(board, spec, console);
 
         var image = ElfLoader.Parse(spec.Elf);
         ElfLoader.CheckFits(image, VirtBoard.RamBase, guestBytes);
@@ -64,6 +59,60 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         board.InstallFirmware(image, guestToMachine: address => p2m.TryTranslate(address, out var machine) ? machine : address);
         vmm.Start(BootRom.Address);
         return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost);
+    }
+
+    /// <summary>
+    /// The VM a snapshot was taken of: the host board, the P2M over the same machine frames, the guest's
+    /// pages in them, the virtual harts and counters; the shadow pool starts empty and the VMM re-enters
+    /// the guest, so shadow tables are rebuilt by hidden faults as the guest touches its pages again.
+    /// </summary>
+    public static TrapAndEmulateExecution Restore(VmSpec spec, VmSnapshotState state, IEnumerable<GuestPage> pages, IConsoleOutput console, CostModel cost)
+    {
+        var saved = state.TrapAndEmulate ?? throw new SnapshotFormatException("the state has no trap-and-emulate VMM");
+        var guestBytes = (ulong)spec.MemoryMiB << 20;
+        var board = VirtBoard.Restore(Config(spec), state.Board);
+        var ram = board.Bus.Ram;
+        var p2m = P2mMap.Restore(new P2mMapArgs(VirtBoard.RamBase, guestBytes, new MachineFramePool(ram, VirtBoard.RamBase, guestBytes)), saved.P2m);
+        foreach (var page in pages)
+        {
+            if (!p2m.TryLookup(page.Address, out var machine))
+            {
+                throw new SnapshotFormatException($"guest page 0x{page.Address:x} has no machine frame in the saved P2M");
+            }
+            ram.RestoreFrame(machine, page.Bytes);
+        }
+        var tables = TablesPool(ram, spec);
+        var counters = VmmCounters.Restore(saved.Counters);
+        var vmm = TrapAndEmulateVmm.Restore(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost), counters, cost, saved);
+        Bind(board, spec, console);
+        vmm.Reenter();
+        ram.ClearDirtyFrames();
+        return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost);
+    }
+
+    /// <summary>The host board: guest RAM followed by the VMM's shadow pool.</summary>
+    private static MachineConfig Config(VmSpec spec)
+    {
+        var guestBytes = (ulong)spec.MemoryMiB << 20;
+        return new MachineConfig { HartCount = spec.Vcpus, MemoryBytes = guestBytes + ShadowPoolBytes(guestBytes, spec.Vcpus) };
+    }
+
+    private static MachineFramePool TablesPool(SparseRam ram, VmSpec spec)
+    {
+        var guestBytes = (ulong)spec.MemoryMiB << 20;
+        return new MachineFramePool(ram, VirtBoard.RamBase + guestBytes, ShadowPoolBytes(guestBytes, spec.Vcpus));
+    }
+
+    private static EmulatedMmio Mmio(VirtBoard board, VmmCounters counters, CostModel cost) => new(board.Bus, Devices(), counters, cost);
+
+    /// <summary>What the host binds to the board: the console, and the CPU profile of its harts.</summary>
+    private static void Bind(VirtBoard board, VmSpec spec, IConsoleOutput console)
+    {
+        board.Uart.Sink = new UartToConsole(console);
+        foreach (var hart in board.Harts)
+        {
+            hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
+        }
     }
 
     /// <summary>The emulated devices of the virt board by name, for the per-device counters.</summary>
@@ -93,6 +142,34 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
     public GuestRunResult Run(ulong maxInstructions) => BoardRun.Outcome(_board, _board.Run(maxInstructions));
 
     public int FeedConsole(ReadOnlySpan<byte> bytes) => _board.Uart.Receive(bytes);
+
+    /// <summary>
+    /// The guest's pages are its P2M's frames, saved by guest-physical address; the dirty log is the
+    /// machine RAM's, mapped back through the P2M (frames of the VMM's shadow tables are not the guest's).
+    /// </summary>
+    public VmCapture Capture(SnapshotScope scope)
+    {
+        Dictionary<ulong, ulong>? toGuest = null;
+        var pages = GuestMemoryCapture.Pages(
+            _board.Bus.Ram,
+            scope,
+            _p2m.Mappings,
+            machine =>
+            {
+                toGuest ??= _p2m.Mappings().ToDictionary(m => m.Machine, m => m.GuestPhysical);
+                return toGuest.TryGetValue(machine, out var guest) ? guest : null;
+            });
+        var state = new VmSnapshotState
+        {
+            Format = SnapshotFormat.Version,
+            CpuMode = CpuMode.TrapAndEmulate,
+            Vcpus = _board.Harts.Count,
+            GuestMemoryBytes = _p2m.GuestBytes,
+            Board = _board.Save(),
+            TrapAndEmulate = _vmm.Save(),
+        };
+        return new VmCapture(state, pages, scope);
+    }
 
     public VmStatistics CaptureStatistics()
     {

@@ -38,6 +38,11 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
     private (ulong Instret, ulong Address, int Count) _repeatedFault;
 
     public TrapAndEmulateVmm(IReadOnlyList<Hart> harts, IHartPlatform platform, SystemBus bus, P2mMap p2m, MachineFramePool tables, EmulatedMmio mmio, VmmCounters counters, CostModel cost)
+        : this([.. harts.Select(h => new VirtualHart(h, platform))], bus, p2m, tables, mmio, counters, cost)
+    {
+    }
+
+    private TrapAndEmulateVmm(VirtualHart[] vharts, SystemBus bus, P2mMap p2m, MachineFramePool tables, EmulatedMmio mmio, VmmCounters counters, CostModel cost)
     {
         _bus = bus;
         _p2m = p2m;
@@ -45,8 +50,45 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
         _cost = cost;
         Counters = counters;
         _walker = new GuestPageTableWalker(p2m, bus, counters, cost);
-        _vharts = [.. harts.Select(h => new VirtualHart(h, platform))];
+        _vharts = vharts;
         _shadows = [.. _vharts.Select(v => new ShadowMmu(v, tables, bus.Ram, counters, cost))];
+    }
+
+    /// <summary>
+    /// The VMM's state for a snapshot: the virtual harts, the P2M and the counters. The shadow tables
+    /// are not saved: they are a cache of the guest's tables and the P2M, rebuilt by hidden faults.
+    /// </summary>
+    public TrapAndEmulateState Save() => new()
+    {
+        VirtualHarts = [.. _vharts.Select(v => v.Save())],
+        P2m = _p2m.Save(),
+        Counters = Counters.Save(),
+    };
+
+    /// <summary>
+    /// The VMM <paramref name="state"/> was saved from, over restored real harts and a restored P2M and
+    /// counters (built from the same state by the caller); call <see cref="Reenter"/> before running.
+    /// </summary>
+    public static TrapAndEmulateVmm Restore(IReadOnlyList<Hart> harts, IHartPlatform platform, SystemBus bus, P2mMap p2m, MachineFramePool tables, EmulatedMmio mmio, VmmCounters counters, CostModel cost, TrapAndEmulateState state)
+    {
+        if (state.VirtualHarts.IsDefault || state.VirtualHarts.Length != harts.Count)
+        {
+            throw new ArgumentException($"the saved VMM has {(state.VirtualHarts.IsDefault ? 0 : state.VirtualHarts.Length)} virtual harts; this machine has {harts.Count}", nameof(state));
+        }
+        return new TrapAndEmulateVmm([.. harts.Select((h, i) => VirtualHart.Restore(h, platform, state.VirtualHarts[i]))], bus, p2m, tables, mmio, counters, cost);
+    }
+
+    /// <summary>
+    /// After a restore: takes over every hart's traps again and enters the guest, which builds fresh
+    /// shadow tables for its current context (the saved real satp pointed at tables that are gone).
+    /// </summary>
+    public void Reenter()
+    {
+        foreach (var vhart in _vharts)
+        {
+            vhart.Hart.Monitor = this;
+            Enter(vhart);
+        }
     }
 
     public VmmCounters Counters { get; }
