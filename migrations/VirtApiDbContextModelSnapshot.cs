@@ -123,6 +123,141 @@ namespace VirtApi.Migrations
                     b.ToTable("Images", (string)null);
                 });
 
+            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BytesStored")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CpuMode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CpuProfile")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FormatVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("InstructionBudget")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InstructionsRetired")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("MachineState")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("MachineStateHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MemoryMode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PagesNewlyStored")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PagesReferenced")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ParentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Vcpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VmName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VmState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ZeroPages")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ParentId");
+
+                    b.HasIndex("VmId");
+
+                    b.ToTable("Snapshots", (string)null);
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotPageEntity", b =>
+                {
+                    b.Property<Guid>("SnapshotId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("GuestFrame")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PageHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SnapshotId", "GuestFrame");
+
+                    b.HasIndex("PageHash");
+
+                    b.ToTable("SnapshotPages", (string)null);
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.StoredPageEntity", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Compressed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Hash");
+
+                    b.ToTable("Pages", (string)null);
+                });
+
             modelBuilder.Entity("VirtApi.Persistence.Entities.VmEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -207,6 +342,34 @@ namespace VirtApi.Migrations
                     b.HasOne("VirtApi.Persistence.Entities.HostEntity", null)
                         .WithMany("Devices")
                         .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotEntity", b =>
+                {
+                    b.HasOne("VirtApi.Persistence.Entities.ImageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("VirtApi.Persistence.Entities.SnapshotEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ParentId")
+                        .OnDelete(DeleteBehavior.Restrict);
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotPageEntity", b =>
+                {
+                    b.HasOne("VirtApi.Persistence.Entities.StoredPageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("PageHash")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.HasOne("VirtApi.Persistence.Entities.SnapshotEntity", null)
+                        .WithMany()
+                        .HasForeignKey("SnapshotId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

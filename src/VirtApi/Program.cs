@@ -16,6 +16,7 @@ app.MapHosts();
 app.MapImages();
 app.MapVms();
 app.MapVmLifecycle();
+app.MapSnapshots();
 app.MapStats();
 app.MapMetrics();
 

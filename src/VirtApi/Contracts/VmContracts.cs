@@ -33,6 +33,12 @@ public sealed record CreateVmRequest
     /// <summary>Instructions a run may retire before the VM is stopped with reason instruction-budget; default none.</summary>
     /// <example>100000000</example>
     public long? InstructionBudget { get; init; }
+
+    /// <summary>
+    /// Clone: the new VM gets the snapshot's definition (image, vCPUs, memory, modes, budget: leave
+    /// them out) and its machine, and starts paused at the saved point (stopped, for a snapshot without a machine).
+    /// </summary>
+    public Guid? FromSnapshotId { get; init; }
 }
 
 /// <summary>Changes to a VM that is not running; absent fields stay as they are.</summary>

@@ -144,12 +144,13 @@ public static class ImagesApi
             return ApiProblem.Conflict(ProblemCode.ImageReadOnly, $"Image '{image.Name}' is built in and cannot be deleted.");
         }
         var users = await db.Vms.AsNoTracking().Where(v => v.ImageId == id).OrderBy(v => v.Name).Select(v => v.Name).ToListAsync(cancellationToken);
-        if (users.Count > 0)
+        var snapshots = await db.Snapshots.AsNoTracking().Where(s => s.ImageId == id).OrderBy(s => s.CreatedAt).Select(s => s.Id).ToListAsync(cancellationToken);
+        if (users.Count > 0 || snapshots.Count > 0)
         {
             return ApiProblem.Conflict(
                 ProblemCode.ImageInUse,
-                $"Image '{image.Name}' is used by {users.Count} VM(s): {string.Join(", ", users)}.",
-                new Dictionary<string, object?> { ["vms"] = users });
+                $"Image '{image.Name}' is used by {users.Count} VM(s){(users.Count > 0 ? ": " + string.Join(", ", users) : "")} and {snapshots.Count} snapshot(s).",
+                new Dictionary<string, object?> { ["vms"] = users, ["snapshots"] = snapshots });
         }
         db.Images.Remove(image);
         await db.SaveChangesAsync(cancellationToken);

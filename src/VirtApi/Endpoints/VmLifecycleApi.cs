@@ -20,11 +20,11 @@ public static class VmLifecycleApi
     {
         var group = app.MapGroup("/api/v1/vms/{id:guid}").WithTags("Vm lifecycle");
 
-        MapAction(group, "boot", nameof(BootVm), "Boot a VM (created, stopped or crashed)", BootVm);
+        MapAction(group, "boot", nameof(BootVm), "Boot a VM (created, stopped or crashed); optionally up to a pause point", BootVm);
         MapAction(group, "pause", nameof(PauseVm), "Pause a running VM at an instruction boundary", PauseVm);
-        MapAction(group, "resume", nameof(ResumeVm), "Resume a paused VM", ResumeVm);
+        MapAction(group, "resume", nameof(ResumeVm), "Resume a paused VM; optionally up to a pause point", ResumeVm);
         MapAction(group, "stop", nameof(StopVm), "Stop a running or paused VM", StopVm);
-        MapAction(group, "reboot", nameof(RebootVm), "Reboot a running or paused VM from its image", RebootVm);
+        MapAction(group, "reboot", nameof(RebootVm), "Reboot a running or paused VM from its image; optionally up to a pause point", RebootVm);
 
         group.MapGet("/console", GetConsole)
             .WithName(nameof(GetConsole))
@@ -62,23 +62,23 @@ public static class VmLifecycleApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-    public static Task<Results<Ok<VmResponse>, ProblemHttpResult>> BootVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
-        ActAsync(id, VmAction.Boot, db, supervisor, cancellationToken);
+    public static Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> BootVm(Guid id, RunRequest? request, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
+        ActAsync(id, VmAction.Boot, request, db, supervisor, cancellationToken);
 
-    public static Task<Results<Ok<VmResponse>, ProblemHttpResult>> PauseVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
-        ActAsync(id, VmAction.Pause, db, supervisor, cancellationToken);
+    public static Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> PauseVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
+        ActAsync(id, VmAction.Pause, null, db, supervisor, cancellationToken);
 
-    public static Task<Results<Ok<VmResponse>, ProblemHttpResult>> ResumeVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
-        ActAsync(id, VmAction.Resume, db, supervisor, cancellationToken);
+    public static Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> ResumeVm(Guid id, RunRequest? request, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
+        ActAsync(id, VmAction.Resume, request, db, supervisor, cancellationToken);
 
-    public static Task<Results<Ok<VmResponse>, ProblemHttpResult>> StopVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
-        ActAsync(id, VmAction.Stop, db, supervisor, cancellationToken);
+    public static Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> StopVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
+        ActAsync(id, VmAction.Stop, null, db, supervisor, cancellationToken);
 
-    public static Task<Results<Ok<VmResponse>, ProblemHttpResult>> RebootVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
-        ActAsync(id, VmAction.Reboot, db, supervisor, cancellationToken);
+    public static Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> RebootVm(Guid id, RunRequest? request, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken) =>
+        ActAsync(id, VmAction.Reboot, request, db, supervisor, cancellationToken);
 
-    private static async Task<Results<Ok<VmResponse>, ProblemHttpResult>> ActAsync(
-        Guid id, VmAction action, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> ActAsync(
+        Guid id, VmAction action, RunRequest? request, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
     {
         var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
@@ -87,7 +87,21 @@ public static class VmLifecycleApi
         }
         var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == vm.ImageId, cancellationToken);
         var worker = supervisor.Worker(vm, image);
-        var answer = await worker.SendAsync(new LifecycleCommand(action));
+        ulong? pauseAt = null;
+        if (request?.PauseAtInstruction is { } point)
+        {
+            // Resuming continues the count; booting starts it from zero.
+            var from = action == VmAction.Resume ? worker.Status.InstructionsRetired : 0;
+            if (point <= 0 || (ulong)point <= from)
+            {
+                return ApiProblem.Validation(new Dictionary<string, string[]>
+                {
+                    ["pauseAtInstruction"] = [$"must be more than the {from} instructions the VM will have retired when it starts running, was {point}"],
+                });
+            }
+            pauseAt = (ulong)point;
+        }
+        var answer = await worker.SendAsync(new LifecycleCommand(action, pauseAt));
         var live = vm.WithStatus(answer.Status);
         return answer.Accepted
             ? TypedResults.Ok(VmRules.ToResponse(live))

@@ -8,6 +8,7 @@ using VirtApi.Persistence;
 using VirtApi.Persistence.Entities;
 using VirtApi.Problems;
 using VirtApi.Runtime;
+using VirtApi.Snapshots;
 using VirtApi.Vms;
 
 namespace VirtApi.Endpoints;
@@ -51,8 +52,12 @@ public static class VmsApi
     }
 
     public static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>> CreateVm(
-        CreateVmRequest request, VirtApiDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        CreateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, SnapshotStore store, TimeProvider time, CancellationToken cancellationToken)
     {
+        if (request.FromSnapshotId is not null)
+        {
+            return await CloneVmAsync(request, db, supervisor, store, time, cancellationToken);
+        }
         var errors = VmRules.Validate(request.Name, request.Vcpus, request.MemoryMiB, request.InstructionBudget, nameRequired: true);
         if (request.ImageId is null)
         {
@@ -78,39 +83,108 @@ public static class VmsApi
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["memoryMiB"] = [$"must be at least {required} to hold image '{image.Name}'"] });
         }
-        if (request.HostId is { } namedHost && !await db.Hosts.AnyAsync(h => h.Id == namedHost, cancellationToken))
-        {
-            return ApiProblem.Validation(new Dictionary<string, string[]> { ["hostId"] = [$"no host has id '{namedHost}'"] });
-        }
-        if (await db.Vms.AnyAsync(v => v.Name == request.Name, cancellationToken))
-        {
-            return NameTaken(request.Name!);
-        }
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var hostId = await HostPlacement.ChargeAsync(db, request.HostId, memory, cancellationToken);
-        if (hostId is null)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return await HostPlacement.CapacityProblemAsync(db, request.HostId, memory, cancellationToken);
-        }
-        var now = time.GetUtcNow();
         var vm = new VmEntity
         {
-            Id = Guid.CreateVersion7(now),
             Name = request.Name!,
             ImageId = image.Id,
-            HostId = hostId.Value,
             Vcpus = request.Vcpus ?? 1,
             MemoryMiB = memory,
             CpuMode = cpuMode,
             CpuProfile = profile,
             MemoryMode = memoryMode,
             InstructionBudget = request.InstructionBudget is > 0 ? request.InstructionBudget : null,
-            State = VmState.Created,
-            CreatedAt = now,
-            UpdatedAt = now,
         };
+        var created = await InsertAsync(db, vm, request.HostId, time, cancellationToken);
+        return created ?? TypedResults.Created($"/api/v1/vms/{vm.Id}", VmRules.ToResponse(vm));
+    }
+
+    /// <summary>
+    /// A new VM from a snapshot: its definition, placed on the named or least-loaded host with room,
+    /// and its machine restored. The snapshot is read back and checked before anything is created;
+    /// if the machine cannot be restored after all, the new VM is removed again.
+    /// </summary>
+    private static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>> CloneVmAsync(
+        CreateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, SnapshotStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = VmRules.Validate(request.Name, null, null, null, nameRequired: true);
+        foreach (var (field, given) in new (string, bool)[]
+        {
+            ("imageId", request.ImageId is not null), ("vcpus", request.Vcpus is not null), ("memoryMiB", request.MemoryMiB is not null),
+            ("cpu", request.Cpu is not null), ("memory", request.Memory is not null), ("instructionBudget", request.InstructionBudget is not null),
+        })
+        {
+            if (given)
+            {
+                errors[field] = ["must be left out when cloning: the clone gets the snapshot's definition"];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return ApiProblem.Validation(errors);
+        }
+        var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == request.FromSnapshotId, cancellationToken);
+        if (snapshot is null)
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["fromSnapshotId"] = [$"no snapshot has id '{request.FromSnapshotId}'"] });
+        }
+        var loaded = await store.LoadAsync(db, snapshot, cancellationToken);
+        if (loaded.Damage is { } damage)
+        {
+            return SnapshotRules.Damaged(damage);
+        }
+        var vm = new VmEntity
+        {
+            Name = request.Name!,
+            ImageId = snapshot.ImageId,
+            Vcpus = snapshot.Vcpus,
+            MemoryMiB = snapshot.MemoryMiB,
+            CpuMode = snapshot.CpuMode,
+            CpuProfile = snapshot.CpuProfile,
+            MemoryMode = snapshot.MemoryMode,
+            InstructionBudget = snapshot.InstructionBudget,
+        };
+        if (await InsertAsync(db, vm, request.HostId, time, cancellationToken) is { } problem)
+        {
+            return problem;
+        }
+        var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == vm.ImageId, cancellationToken);
+        var answer = await supervisor.Worker(vm, image).SendAsync(new RestoreCommand(snapshot.Id, loaded.State, loaded.Pages));
+        if (!answer.Accepted)
+        {
+            await RemoveAsync(db, supervisor, vm.Id, cancellationToken);
+            return SnapshotRules.Damaged(new SnapshotDamage(snapshot.Id, null, null, answer.Refusal ?? "the snapshot's machine could not be restored"));
+        }
+        return TypedResults.Created($"/api/v1/vms/{vm.Id}", VmRules.ToResponse(vm.WithStatus(answer.Status)));
+    }
+
+    /// <summary>
+    /// Stores a new VM (name, definition set) on the named or least-loaded host with room, charging its
+    /// memory there in the same transaction. Null on success; otherwise the problem, and nothing stored.
+    /// </summary>
+    private static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>?> InsertAsync(
+        VirtApiDbContext db, VmEntity vm, Guid? requestedHost, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (requestedHost is { } namedHost && !await db.Hosts.AnyAsync(h => h.Id == namedHost, cancellationToken))
+        {
+            return ApiProblem.Validation(new Dictionary<string, string[]> { ["hostId"] = [$"no host has id '{namedHost}'"] });
+        }
+        if (await db.Vms.AnyAsync(v => v.Name == vm.Name, cancellationToken))
+        {
+            return NameTaken(vm.Name);
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var hostId = await HostPlacement.ChargeAsync(db, requestedHost, vm.MemoryMiB, cancellationToken);
+        if (hostId is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return await HostPlacement.CapacityProblemAsync(db, requestedHost, vm.MemoryMiB, cancellationToken);
+        }
+        var now = time.GetUtcNow();
+        vm.Id = Guid.CreateVersion7(now);
+        vm.HostId = hostId.Value;
+        vm.State = VmState.Created;
+        vm.CreatedAt = now;
+        vm.UpdatedAt = now;
         db.Vms.Add(vm);
         try
         {
@@ -122,13 +196,13 @@ public static class VmsApi
             // The unique name index caught a concurrent create; the host charge rolls back with it.
             await transaction.RollbackAsync(cancellationToken);
             db.ChangeTracker.Clear();
-            if (await db.Vms.AnyAsync(v => v.Name == request.Name, cancellationToken))
+            if (await db.Vms.AnyAsync(v => v.Name == vm.Name, cancellationToken))
             {
-                return NameTaken(request.Name!);
+                return NameTaken(vm.Name);
             }
             throw;
         }
-        return TypedResults.Created($"/api/v1/vms/{vm.Id}", VmRules.ToResponse(vm));
+        return null;
     }
 
     public static async Task<Results<Ok<VmPage>, ValidationProblem>> ListVms(
@@ -251,13 +325,20 @@ public static class VmsApi
         {
             return ApiProblem.NotFound("VM", id);
         }
+        await RemoveAsync(db, supervisor, id, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Stops and retires the VM's worker, frees its host memory and deletes it (its snapshots stay).</summary>
+    private static async Task RemoveAsync(VirtApiDbContext db, VmSupervisor supervisor, Guid id, CancellationToken cancellationToken)
+    {
         await supervisor.RetireAsync(id);
+        var vm = await db.Vms.FirstAsync(v => v.Id == id, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await HostPlacement.ReleaseAsync(db, vm.HostId, vm.MemoryMiB, cancellationToken);
         db.Vms.Remove(vm);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TypedResults.NoContent();
     }
 
     /// <summary>The stored VM with the live status of its worker, when it has one.</summary>

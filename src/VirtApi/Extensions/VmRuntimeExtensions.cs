@@ -3,12 +3,13 @@ using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Runtime;
+using VirtApi.Snapshots;
 
 namespace VirtApi.Extensions;
 
 internal static class VmRuntimeExtensions
 {
-    /// <summary>The scheduler, the VM workers' supervisor, the event hub and the state recorder.</summary>
+    /// <summary>The scheduler, the VM workers' supervisor, the event hub, the state recorder and the snapshot store.</summary>
     public static WebApplicationBuilder AddVmRuntime(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SchedulerOptions>()
@@ -22,6 +23,7 @@ internal static class VmRuntimeExtensions
         builder.Services.AddSingleton<VmSupervisor>();
         builder.Services.AddHostedService(services => services.GetRequiredService<VmSupervisor>());
         builder.Services.AddHostedService<VmStateRecorder>();
+        builder.Services.AddSingleton<SnapshotStore>();
         return builder;
     }
 }

@@ -3,7 +3,7 @@ using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Persistence;
 
-/// <summary>The service's SQLite database: hosts, images and VMs; snapshots and migrations as they arrive.</summary>
+/// <summary>The service's SQLite database: hosts, images, VMs, and snapshots with their page store.</summary>
 public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options) : DbContext(options)
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
@@ -13,6 +13,12 @@ public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options)
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
 
     public DbSet<VmEntity> Vms => Set<VmEntity>();
+
+    public DbSet<SnapshotEntity> Snapshots => Set<SnapshotEntity>();
+
+    public DbSet<SnapshotPageEntity> SnapshotPages => Set<SnapshotPageEntity>();
+
+    public DbSet<StoredPageEntity> Pages => Set<StoredPageEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VirtApiDbContext).Assembly);

@@ -51,6 +51,24 @@ public static class ProblemCode
     /// <summary>409: the VM's state does not allow the action; <c>state</c> and <c>allowedActions</c> say what does.</summary>
     public const string InvalidState = "invalid-state";
 
+    /// <summary>409: diffs still depend on the snapshot; <c>dependants</c> lists them (delete them first).</summary>
+    public const string SnapshotHasDependants = "snapshot-has-dependants";
+
+    /// <summary>409: a diff needs a parent, and the VM's current run has none (or it was deleted); take a full snapshot.</summary>
+    public const string SnapshotNoParent = "snapshot-no-parent";
+
+    /// <summary>409: the snapshot was taken of a VM defined differently; <c>differences</c> names each field.</summary>
+    public const string SnapshotDefinitionMismatch = "snapshot-definition-mismatch";
+
+    /// <summary>409: the snapshot's VM no longer exists, so it cannot be restored into it (clone it instead).</summary>
+    public const string SnapshotVmMissing = "snapshot-vm-missing";
+
+    /// <summary>422: a stored page or the machine state does not match its hash; <c>guestAddress</c> and <c>hash</c> name the page. Nothing was changed.</summary>
+    public const string SnapshotDamaged = "snapshot-damaged";
+
+    /// <summary>422: the uploaded snapshot file is not one this server reads; <c>detail</c> says what is wrong.</summary>
+    public const string InvalidSnapshotFile = "invalid-snapshot-file";
+
     /// <summary>422: the request is well-formed but names something the service does not support.</summary>
     public const string Unsupported = "unsupported";
 

@@ -1,0 +1,97 @@
+using VirtApi.Hypervisor.Techniques;
+using VirtApi.Hypervisor.Vm;
+
+namespace VirtApi.Persistence.Entities;
+
+/// <summary>
+/// A snapshot (DESIGN.md "Snapshots"): the VM's definition and machine state when it was taken, and a
+/// page map (<see cref="SnapshotPageEntity"/>) of its guest memory over the content-addressed page
+/// store (<see cref="StoredPageEntity"/>). A <c>full</c> snapshot maps every page that held data; a
+/// <c>diff</c> maps only pages written since its parent, and needs the parent's chain to restore.
+/// </summary>
+public sealed class SnapshotEntity
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public SnapshotKind Kind { get; set; }
+
+    /// <summary>A diff's parent.</summary>
+    public Guid? ParentId { get; set; }
+
+    /// <summary>The VM it was taken of; not a foreign key: a snapshot outlives its VM (it can still be cloned).</summary>
+    public Guid VmId { get; set; }
+
+    public required string VmName { get; set; }
+
+    // The definition the VM had when it was taken; a restore needs the same, a clone gets it.
+    public Guid ImageId { get; set; }
+
+    public int Vcpus { get; set; }
+
+    public int MemoryMiB { get; set; }
+
+    public CpuMode CpuMode { get; set; }
+
+    public CpuProfile CpuProfile { get; set; }
+
+    public MemoryMode MemoryMode { get; set; }
+
+    public long? InstructionBudget { get; set; }
+
+    /// <summary>The VM's state when it was taken (running, paused, or without a machine: created, stopped, crashed).</summary>
+    public VmState VmState { get; set; }
+
+    public long InstructionsRetired { get; set; }
+
+    /// <summary>The machine state (SnapshotFormat JSON, Brotli-compressed); null when the VM had no machine.</summary>
+    public byte[]? MachineState { get; set; }
+
+    /// <summary>SHA-256 (hex) of the uncompressed machine state, checked before a restore.</summary>
+    public string? MachineStateHash { get; set; }
+
+    public int FormatVersion { get; set; }
+
+    /// <summary>Pages the map references that hold data (zero pages are recorded, not stored).</summary>
+    public int PagesReferenced { get; set; }
+
+    public int ZeroPages { get; set; }
+
+    /// <summary>Pages this snapshot added to the store (the rest were there already).</summary>
+    public int PagesNewlyStored { get; set; }
+
+    /// <summary>Bytes this snapshot added: its new pages as stored, and its machine state.</summary>
+    public long BytesStored { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>One entry of a snapshot's page map: a guest frame and the stored page it holds, or none for a zero page.</summary>
+public sealed class SnapshotPageEntity
+{
+    public Guid SnapshotId { get; set; }
+
+    /// <summary>Guest-physical frame number (address / 4096).</summary>
+    public long GuestFrame { get; set; }
+
+    /// <summary>The page's content hash; null when the page is all zeros.</summary>
+    public string? PageHash { get; set; }
+}
+
+/// <summary>A 4 KiB page of guest memory stored once by its content (SHA-256, hex), compressed when that helps.</summary>
+public sealed class StoredPageEntity
+{
+    public required string Hash { get; set; }
+
+    public required byte[] Data { get; set; }
+
+    /// <summary>Brotli-compressed; otherwise the 4096 bytes as they are.</summary>
+    public bool Compressed { get; set; }
+}
+
+public enum SnapshotKind
+{
+    Full,
+    Diff,
+}

@@ -1,0 +1,94 @@
+using VirtApi.Contracts;
+using VirtApi.Persistence;
+using VirtApi.Persistence.Entities;
+
+namespace VirtApi.Snapshots;
+
+/// <summary>What a snapshot's fields must be, its response, and how it compares with a VM's definition.</summary>
+public static class SnapshotRules
+{
+    public const int MaxNameLength = 63;
+
+    /// <summary>A label of 1 to 63 printable characters.</summary>
+    public static string? CheckName(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? "is required"
+        : name.Length > MaxNameLength ? $"must be at most {MaxNameLength} characters"
+        : name.Any(char.IsControl) ? "must not contain control characters"
+        : null;
+
+    /// <summary>The snapshot of <paramref name="vm"/> as it is defined now (the counts and state come later).</summary>
+    public static SnapshotEntity From(VmEntity vm, Guid id, string name, SnapshotKind kind, DateTimeOffset now) => new()
+    {
+        Id = id,
+        Name = name,
+        Kind = kind,
+        VmId = vm.Id,
+        VmName = vm.Name,
+        ImageId = vm.ImageId,
+        Vcpus = vm.Vcpus,
+        MemoryMiB = vm.MemoryMiB,
+        CpuMode = vm.CpuMode,
+        CpuProfile = vm.CpuProfile,
+        MemoryMode = vm.MemoryMode,
+        InstructionBudget = vm.InstructionBudget,
+        CreatedAt = now,
+    };
+
+    /// <summary>Each definition field where <paramref name="vm"/> differs from the one <paramref name="snapshot"/> was taken under, with both values.</summary>
+    public static Dictionary<string, string> Differences(SnapshotEntity snapshot, VmEntity vm)
+    {
+        var differences = new Dictionary<string, string>();
+        void Compare<T>(string field, T saved, T now)
+        {
+            if (!EqualityComparer<T>.Default.Equals(saved, now))
+            {
+                differences[field] = $"the snapshot has {Format(saved)}, the VM has {Format(now)}";
+            }
+        }
+        Compare("imageId", snapshot.ImageId, vm.ImageId);
+        Compare("vcpus", snapshot.Vcpus, vm.Vcpus);
+        Compare("memoryMiB", snapshot.MemoryMiB, vm.MemoryMiB);
+        Compare("cpu.mode", snapshot.CpuMode, vm.CpuMode);
+        Compare("cpu.profile", snapshot.CpuProfile, vm.CpuProfile);
+        Compare("memory.mode", snapshot.MemoryMode, vm.MemoryMode);
+        return differences;
+    }
+
+    private static string Format<T>(T value) => value switch
+    {
+        Enum e => JsonNamingKebab(e),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static string JsonNamingKebab(Enum value) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
+    public static SnapshotResponse ToResponse(SnapshotEntity s) => new(
+        s.Id,
+        s.Name,
+        s.Kind,
+        s.ParentId,
+        s.VmId,
+        s.VmName,
+        s.VmState,
+        s.InstructionsRetired,
+        s.PagesReferenced,
+        s.ZeroPages,
+        s.PagesNewlyStored,
+        s.BytesStored,
+        s.MachineState is not null,
+        new SnapshotDefinitionResponse(s.ImageId, s.Vcpus, s.MemoryMiB, new CpuConfigResponse(s.CpuMode, s.CpuProfile), new MemoryConfigResponse(s.MemoryMode), s.InstructionBudget),
+        s.FormatVersion,
+        s.CreatedAt);
+
+    /// <summary>The 422 for a damaged snapshot, naming the page.</summary>
+    internal static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Damaged(SnapshotDamage damage) =>
+        Problems.ApiProblem.Unprocessable(
+            Problems.ProblemCode.SnapshotDamaged,
+            damage.Reason + "; nothing was changed.",
+            new Dictionary<string, object?>
+            {
+                ["snapshotId"] = damage.SnapshotId,
+                ["guestAddress"] = damage.GuestAddress is { } address ? $"0x{address:x}" : null,
+                ["hash"] = damage.Hash,
+            });
+}
