@@ -40,4 +40,40 @@ public sealed class RestartTests : IDisposable
         Assert.Equal("running", (await again.GetVmAsync(running)).GetProperty("state").GetString());
         await again.ActAsync(running, "stop");
     }
+
+    [Fact]
+    public async Task AfterARestart_SnapshotsTheirPagesAndChainsAreThere_AndRestoreAndCloneAsBefore()
+    {
+        Guid vm, diff;
+        string reference, before;
+        using (var first = VirtApiFactory.OnDatabase(_databasePath))
+        {
+            var client = first.CreateClient();
+            var image = await client.ImageIdAsync("demo-kernel");
+            var whole = (await client.CreateVmAsync(new { name = "whole", imageId = image, cpu = new { mode = "trap-and-emulate" } })).GetProperty("id").GetGuid();
+            await client.ActAsync(whole, "boot");
+            await client.WaitForStateAsync(whole, "stopped");
+            reference = await client.RunConsoleAsync(whole);
+
+            vm = (await client.CreateVmAsync(new { name = "snapped", imageId = image, cpu = new { mode = "trap-and-emulate" } })).GetProperty("id").GetGuid();
+            await client.RunToAsync(vm, "boot", 300_000);
+            await client.SnapshotAsync(vm, "base");
+            await client.RunToAsync(vm, "resume", 700_000);
+            before = await client.RunConsoleAsync(vm);
+            diff = (await client.SnapshotAsync(vm, "later", "diff")).GetProperty("id").GetGuid();
+        }
+
+        using var second = VirtApiFactory.OnDatabase(_databasePath);
+        var again = second.CreateClient();
+        var listed = (await again.GetFromJsonAsync<JsonElement>($"/api/v1/vms/{vm}/snapshots")).GetProperty("items");
+        Assert.Equal(["base", "later"], listed.EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray());
+        Assert.Equal(listed[0].GetProperty("id").GetGuid(), listed[1].GetProperty("parentId").GetGuid());
+
+        var clone = await again.CloneAsync(diff, "after-restart");
+        Assert.Equal(reference, before + await again.FinishAsync(clone.GetProperty("id").GetGuid()));
+        // The VM came back stopped; its own snapshot restores into it.
+        Assert.Equal("stopped", (await again.GetVmAsync(vm)).GetProperty("state").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await again.PostAsync($"/api/v1/snapshots/{diff}/restore", null)).StatusCode);
+        Assert.Equal(reference, before + await again.FinishAsync(vm));
+    }
 }
