@@ -182,6 +182,10 @@ namespace VirtApi.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("PageMap")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
                     b.Property<int>("PagesNewlyStored")
                         .HasColumnType("INTEGER");
 
@@ -221,25 +225,6 @@ namespace VirtApi.Migrations
                     b.ToTable("Snapshots", (string)null);
                 });
 
-            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotPageEntity", b =>
-                {
-                    b.Property<Guid>("SnapshotId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("GuestFrame")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("PageHash")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("SnapshotId", "GuestFrame");
-
-                    b.HasIndex("PageHash");
-
-                    b.ToTable("SnapshotPages", (string)null);
-                });
-
             modelBuilder.Entity("VirtApi.Persistence.Entities.StoredPageEntity", b =>
                 {
                     b.Property<string>("Hash")
@@ -253,7 +238,12 @@ namespace VirtApi.Migrations
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<int>("RefCount")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Hash");
+
+                    b.HasIndex("RefCount");
 
                     b.ToTable("Pages", (string)null);
                 });
@@ -358,20 +348,6 @@ namespace VirtApi.Migrations
                         .WithMany()
                         .HasForeignKey("ParentId")
                         .OnDelete(DeleteBehavior.Restrict);
-                });
-
-            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotPageEntity", b =>
-                {
-                    b.HasOne("VirtApi.Persistence.Entities.StoredPageEntity", null)
-                        .WithMany()
-                        .HasForeignKey("PageHash")
-                        .OnDelete(DeleteBehavior.Restrict);
-
-                    b.HasOne("VirtApi.Persistence.Entities.SnapshotEntity", null)
-                        .WithMany()
-                        .HasForeignKey("SnapshotId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
                 });
 
             modelBuilder.Entity("VirtApi.Persistence.Entities.VmEntity", b =>

@@ -8,38 +8,16 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using VirtApi.Bench;
 
-var root = FindRoot();
-var port = 5600 + Random.Shared.Next(300);
-var dataDir = Directory.CreateTempSubdirectory("virtapi-bench-").FullName;
-var serverDll = Path.Combine(root, "src", "VirtApi", "bin", "Release", "net10.0", "VirtApi.dll");
-if (!File.Exists(serverDll))
+await using var bench = await BenchServer.StartAsync();
+if (bench is null)
 {
-    Console.Error.WriteLine($"build the server first: dotnet build -c Release src/VirtApi ({serverDll} is missing)");
     return 2;
 }
-
-using var server = Process.Start(new ProcessStartInfo("dotnet", [serverDll, "--urls", $"http://127.0.0.1:{port}"])
+var server = bench.Process;
+var client = bench.Client;
 {
-    WorkingDirectory = dataDir,
-    RedirectStandardOutput = true,
-    RedirectStandardError = true,
-    Environment =
-    {
-        ["Database__Path"] = Path.Combine(dataDir, "bench.db"),
-        ["Logging__LogLevel__Default"] = "Warning",
-        ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Warning",
-    },
-})!;
-server.OutputDataReceived += (_, _) => { };
-server.ErrorDataReceived += (_, _) => { };
-server.BeginOutputReadLine();
-server.BeginErrorReadLine();
-
-try
-{
-    using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-    await WaitForServerAsync(client);
     var images = await client.GetFromJsonAsync<JsonElement>("/api/v1/images");
     var hello = images.EnumerateArray().First(i => i.GetProperty("name").GetString() == "hello").GetProperty("id").GetGuid();
 
@@ -65,7 +43,7 @@ try
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput: {Count} hello VMs created, booted and finished in {stopwatch.Elapsed.TotalSeconds:F2} s = {Count / stopwatch.Elapsed.TotalSeconds:F1} VMs/s (16 clients)"));
 
     // Idle VMs: print "ready", then wait for an interrupt that only console input could raise.
-    var idleImage = await CreateImageAsync(client, "idle", """
+    var idleImage = await bench.CreateImageAsync("idle", """
         .globl _start
         _start:
             li t0, 0x10000000
@@ -99,38 +77,6 @@ try
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory: {running} idle running VMs (64 MiB each) take {(loaded - baseline) / 1024.0:F1} MiB of server RSS beyond the idle server ({baseline / 1024.0:F1} MiB → {loaded / 1024.0:F1} MiB), {(loaded - baseline) / (double)Math.Max(1, running):F0} KiB per VM"));
     Console.WriteLine("reproduce: dotnet build -c Release src/VirtApi && dotnet run -c Release --project bench/VirtApi.Bench.Api");
     return 0;
-}
-finally
-{
-    server.Kill(entireProcessTree: true);
-    await server.WaitForExitAsync();
-    Directory.Delete(dataDir, recursive: true);
-}
-
-static async Task WaitForServerAsync(HttpClient client)
-{
-    for (var attempt = 0; attempt < 300; attempt++)
-    {
-        try
-        {
-            if ((await client.GetAsync("/healthz")).IsSuccessStatusCode)
-            {
-                return;
-            }
-        }
-        catch (HttpRequestException)
-        {
-        }
-        await Task.Delay(100);
-    }
-    throw new InvalidOperationException("the server did not start");
-}
-
-static async Task<Guid> CreateImageAsync(HttpClient client, string name, string source)
-{
-    var response = await client.PostAsJsonAsync("/api/v1/images", new { name, format = "asm", source });
-    response.EnsureSuccessStatusCode();
-    return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 }
 
 static async Task<Guid> CreateVmAsync(HttpClient client, string name, Guid image, int memoryMiB = 16)
@@ -189,14 +135,3 @@ static long ResidentKiB(int pid)
     return 0;
 }
 
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "VirtApi.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-    throw new InvalidOperationException("run from inside the repository");
-}

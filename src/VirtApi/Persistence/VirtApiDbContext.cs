@@ -16,8 +16,6 @@ public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options)
 
     public DbSet<SnapshotEntity> Snapshots => Set<SnapshotEntity>();
 
-    public DbSet<SnapshotPageEntity> SnapshotPages => Set<SnapshotPageEntity>();
-
     public DbSet<StoredPageEntity> Pages => Set<StoredPageEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

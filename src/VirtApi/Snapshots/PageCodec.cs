@@ -86,3 +86,53 @@ public static class PageCodec
         }
     }
 }
+
+/// <summary>
+/// A snapshot's page map as one value: for each guest frame in ascending order, the frame number
+/// (u64, little-endian) and the page's SHA-256 (32 bytes), all zeros for a zero page (which is not
+/// stored). One value per snapshot instead of a row per page keeps a capture of 64 MiB at one insert
+/// (docs/decisions.md 12).
+/// </summary>
+public static class PageMapCodec
+{
+    private const int EntrySize = 40;
+
+    /// <summary>One entry: a guest frame and its page's hash (hex), or null for a zero page.</summary>
+    public readonly record struct Entry(long GuestFrame, string? Hash);
+
+    public static byte[] Encode(IReadOnlyList<Entry> entries)
+    {
+        var map = new byte[entries.Count * EntrySize];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var at = map.AsSpan(i * EntrySize, EntrySize);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(at, entries[i].GuestFrame);
+            if (entries[i].Hash is { } hash)
+            {
+                Convert.FromHexString(hash, at[8..], out _, out _);
+            }
+        }
+        return map;
+    }
+
+    /// <summary>The entries, or null when the map is damaged (not whole entries, or frames not ascending).</summary>
+    public static List<Entry>? Decode(byte[] map)
+    {
+        if (map.Length % EntrySize != 0)
+        {
+            return null;
+        }
+        var entries = new List<Entry>(map.Length / EntrySize);
+        for (var at = 0; at < map.Length; at += EntrySize)
+        {
+            var frame = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(map.AsSpan(at));
+            var hash = map.AsSpan(at + 8, 32);
+            if (frame < 0 || (entries.Count > 0 && frame <= entries[^1].GuestFrame))
+            {
+                return null;
+            }
+            entries.Add(new Entry(frame, hash.ContainsAnyExcept((byte)0) ? Convert.ToHexStringLower(hash) : null));
+        }
+        return entries;
+    }
+}

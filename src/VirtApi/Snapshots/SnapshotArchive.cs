@@ -87,11 +87,14 @@ public static class SnapshotArchive
         var snapshots = new List<ArchiveSnapshot>();
         foreach (var link in chain)
         {
-            var entries = await db.SnapshotPages.AsNoTracking().Where(m => m.SnapshotId == link.Id).OrderBy(m => m.GuestFrame).ToListAsync(cancellationToken);
+            if (PageMapCodec.Decode(link.PageMap) is not { } entries)
+            {
+                return (null, new SnapshotDamage(link.Id, null, null, $"the page map of snapshot '{link.Name}' is damaged"));
+            }
             var indexes = new int[entries.Count];
             for (var i = 0; i < entries.Count; i++)
             {
-                indexes[i] = entries[i].PageHash is { } hash ? IndexOf(pageIndex, hash) : -1;
+                indexes[i] = entries[i].Hash is { } hash ? IndexOf(pageIndex, hash) : -1;
             }
             snapshots.Add(new ArchiveSnapshot(
                 link.Id, link.Name, link.Kind, link.ParentId, link.VmId, link.VmName, link.Vcpus, link.MemoryMiB, link.CpuMode, link.CpuProfile, link.MemoryMode,
@@ -99,12 +102,9 @@ public static class SnapshotArchive
                 [.. entries.Select(e => e.GuestFrame)], indexes));
         }
         var pages = new ArchivePage?[pageIndex.Count];
-        foreach (var chunk in pageIndex.Keys.Chunk(2000))
+        foreach (var (hash, row) in await SnapshotStore.ReadPagesAsync(db, pageIndex.Keys, cancellationToken))
         {
-            foreach (var row in await db.Pages.AsNoTracking().Where(p => chunk.Contains(p.Hash)).ToListAsync(cancellationToken))
-            {
-                pages[pageIndex[row.Hash]] = new ArchivePage(row.Hash, row.Compressed, row.Data);
-            }
+            pages[pageIndex[hash]] = new ArchivePage(hash, row.Compressed, row.Data);
         }
         foreach (var (hash, index) in pageIndex)
         {

@@ -32,6 +32,7 @@ public static class SnapshotRules
         MemoryMode = vm.MemoryMode,
         InstructionBudget = vm.InstructionBudget,
         CreatedAt = now,
+        PageMap = [],
     };
 
     /// <summary>Each definition field where <paramref name="vm"/> differs from the one <paramref name="snapshot"/> was taken under, with both values.</summary>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Machine.Memory;
 using VirtApi.Persistence;
@@ -15,9 +17,6 @@ namespace VirtApi.Snapshots;
 /// </summary>
 public sealed class SnapshotStore : IDisposable
 {
-    // SQLite limits the parameters of one statement; hashes are looked up this many at a time.
-    private const int LookupChunk = 2000;
-
     private readonly SemaphoreSlim _writer = new(1, 1);
 
     public void Dispose() => _writer.Dispose();
@@ -29,10 +28,10 @@ public sealed class SnapshotStore : IDisposable
     /// </summary>
     public async Task<bool> SaveAsync(VirtApiDbContext db, SnapshotEntity snapshot, VmCapture? machine, CancellationToken cancellationToken)
     {
-        // Hashing and compressing is the expensive part; it needs no lock and uses every core.
+        // Hashing is the expensive part that every page needs; it needs no lock and uses every core.
         var pages = machine?.Pages ?? [];
-        var encoded = new PageCodec.EncodedPage?[pages.Length];
-        Parallel.For(0, pages.Length, i => encoded[i] = pages[i].IsZero ? null : PageCodec.Encode(pages[i].Bytes));
+        var hashes = new string?[pages.Length];
+        Parallel.For(0, pages.Length, i => hashes[i] = pages[i].IsZero ? null : PageCodec.Hash(pages[i].Bytes));
         if (machine is not null)
         {
             var json = SnapshotFormat.Serialize(machine.State);
@@ -40,7 +39,7 @@ public sealed class SnapshotStore : IDisposable
             snapshot.MachineStateHash = PageCodec.Hash(json);
         }
         snapshot.FormatVersion = SnapshotFormat.Version;
-        snapshot.PagesReferenced = encoded.Count(e => e is not null);
+        snapshot.PagesReferenced = hashes.Count(h => h is not null);
         snapshot.ZeroPages = pages.Length - snapshot.PagesReferenced;
 
         await _writer.WaitAsync(cancellationToken);
@@ -51,47 +50,33 @@ public sealed class SnapshotStore : IDisposable
             {
                 return false;
             }
-            var distinct = new Dictionary<string, PageCodec.EncodedPage>(StringComparer.Ordinal);
-            foreach (var page in encoded)
+            // Only pages the store does not hold yet are compressed and written.
+            var firstOf = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < hashes.Length; i++)
             {
-                if (page is { } p)
+                if (hashes[i] is { } hash)
                 {
-                    distinct.TryAdd(p.Hash, p);
+                    firstOf.TryAdd(hash, i);
                 }
             }
-            var stored = await ExistingAsync(db, distinct.Keys, cancellationToken);
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
-            var bytes = snapshot.MachineState?.LongLength ?? 0;
-            var added = 0;
-            foreach (var (hash, page) in distinct)
-            {
-                if (!stored.Contains(hash))
-                {
-                    db.Pages.Add(new StoredPageEntity { Hash = hash, Data = page.Data, Compressed = page.Compressed });
-                    bytes += page.Data.Length;
-                    added++;
-                }
-            }
-            snapshot.PagesNewlyStored = added;
-            snapshot.BytesStored = bytes;
+            var stored = await ExistingAsync(db, firstOf.Keys, cancellationToken);
+            var fresh = firstOf.Where(f => !stored.Contains(f.Key)).Select(f => f.Value).ToArray();
+            var encoded = new PageCodec.EncodedPage[fresh.Length];
+            Parallel.For(0, fresh.Length, i => encoded[i] = PageCodec.Encode(pages[fresh[i]].Bytes));
+            snapshot.PagesNewlyStored = encoded.Length;
+            snapshot.BytesStored = (snapshot.MachineState?.LongLength ?? 0) + encoded.Sum(e => (long)e.Data.Length);
+
+            snapshot.PageMap = PageMapCodec.Encode([.. pages.Select((page, i) => new PageMapCodec.Entry((long)(page.Address >> SparseRam.FrameShift), hashes[i]))]);
             db.Snapshots.Add(snapshot);
-            for (var i = 0; i < pages.Length; i++)
-            {
-                db.SnapshotPages.Add(new SnapshotPageEntity
-                {
-                    SnapshotId = snapshot.Id,
-                    GuestFrame = (long)(pages[i].Address >> SparseRam.FrameShift),
-                    PageHash = encoded[i]?.Hash,
-                });
-            }
             await db.SaveChangesAsync(cancellationToken);
+            InsertPages(db, encoded.Select(e => (e.Hash, e.Data, e.Compressed)));
+            await ReferenceAsync(db, firstOf.Keys, +1, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return true;
         }
         finally
         {
             db.ChangeTracker.Clear();
-            db.ChangeTracker.AutoDetectChangesEnabled = true;
             _writer.Release();
         }
     }
@@ -111,23 +96,18 @@ public sealed class SnapshotStore : IDisposable
         var map = new SortedDictionary<long, (string? Hash, Guid Snapshot)>();
         foreach (var link in chain)
         {
-            var entries = await db.SnapshotPages.AsNoTracking()
-                .Where(m => m.SnapshotId == link.Id)
-                .Select(m => new { m.GuestFrame, m.PageHash })
-                .ToListAsync(cancellationToken);
+            if (PageMapCodec.Decode(link.PageMap) is not { } entries)
+            {
+                return SnapshotLoad.Damaged(new SnapshotDamage(link.Id, null, null, $"the page map of snapshot '{link.Name}' is damaged"));
+            }
             foreach (var entry in entries)
             {
-                map[entry.GuestFrame] = (entry.PageHash, link.Id);
+                map[entry.GuestFrame] = (entry.Hash, link.Id);
             }
         }
-
-        var wanted = map.Values.Where(v => v.Hash is not null).Select(v => v.Hash!).Distinct(StringComparer.Ordinal).ToList();
+        var stored = await ReadPagesAsync(db, map.Values.Where(v => v.Hash is not null).Select(v => v.Hash!).Distinct(StringComparer.Ordinal), cancellationToken);
         var decoded = new ConcurrentDictionary<string, byte[]?>(StringComparer.Ordinal);
-        foreach (var chunk in wanted.Chunk(LookupChunk))
-        {
-            var rows = await db.Pages.AsNoTracking().Where(p => chunk.Contains(p.Hash)).ToListAsync(cancellationToken);
-            Parallel.ForEach(rows, row => decoded[row.Hash] = PageCodec.Decode(row.Data, row.Compressed, row.Hash));
-        }
+        Parallel.ForEach(stored, row => decoded[row.Key] = PageCodec.Decode(row.Value.Data, row.Value.Compressed, row.Key));
         var pages = new List<GuestPage>(map.Count);
         foreach (var (frame, (hash, owner)) in map)
         {
@@ -202,9 +182,11 @@ public sealed class SnapshotStore : IDisposable
             {
                 return (dependants, 0);
             }
-            await db.SnapshotPages.Where(m => m.SnapshotId == id).ExecuteDeleteAsync(cancellationToken);
+            var map = await db.Snapshots.Where(s => s.Id == id).Select(s => s.PageMap).FirstAsync(cancellationToken);
+            var referenced = (PageMapCodec.Decode(map) ?? []).Where(e => e.Hash is not null).Select(e => e.Hash!).Distinct(StringComparer.Ordinal);
+            await ReferenceAsync(db, referenced, -1, cancellationToken);
             await db.Snapshots.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
-            var freed = await db.Pages.Where(p => !db.SnapshotPages.Any(m => m.PageHash == p.Hash)).ExecuteDeleteAsync(cancellationToken);
+            var freed = await db.Pages.Where(p => p.RefCount <= 0).ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return ([], freed);
         }
@@ -227,11 +209,13 @@ public sealed class SnapshotStore : IDisposable
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var (imageId, imageCreated) = await ImportImageAsync(db, archive.Header.Image, now, cancellationToken);
             var stored = await ExistingAsync(db, archive.Pages.Select(p => p.Hash), cancellationToken);
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
             var chain = new List<SnapshotEntity>();
+            var references = new List<List<string>>();
+            var newPages = new List<(string, byte[], bool)>();
             Guid? parent = null;
             foreach (var saved in archive.Header.Snapshots)
             {
+                var entries = new List<PageMapCodec.Entry>(saved.Frames.Length);
                 var snapshot = new SnapshotEntity
                 {
                     Id = Guid.CreateVersion7(now),
@@ -256,30 +240,37 @@ public sealed class SnapshotStore : IDisposable
                     PagesReferenced = saved.PageIndexes.Count(i => i >= 0),
                     ZeroPages = saved.PageIndexes.Count(i => i < 0),
                     BytesStored = saved.MachineState?.LongLength ?? 0,
+                    PageMap = [],
                 };
                 for (var i = 0; i < saved.Frames.Length; i++)
                 {
                     var page = saved.PageIndexes[i] >= 0 ? archive.Pages[saved.PageIndexes[i]] : null;
                     if (page is not null && stored.Add(page.Hash))
                     {
-                        db.Pages.Add(new StoredPageEntity { Hash = page.Hash, Data = page.Data, Compressed = page.Compressed });
+                        newPages.Add((page.Hash, page.Data, page.Compressed));
                         snapshot.PagesNewlyStored++;
                         snapshot.BytesStored += page.Data.Length;
                     }
-                    db.SnapshotPages.Add(new SnapshotPageEntity { SnapshotId = snapshot.Id, GuestFrame = saved.Frames[i], PageHash = page?.Hash });
+                    entries.Add(new PageMapCodec.Entry(saved.Frames[i], page?.Hash));
                 }
+                snapshot.PageMap = PageMapCodec.Encode(entries);
+                references.Add([.. entries.Where(e => e.Hash is not null).Select(e => e.Hash!).Distinct(StringComparer.Ordinal)]);
                 db.Snapshots.Add(snapshot);
                 chain.Add(snapshot);
                 parent = snapshot.Id;
             }
             await db.SaveChangesAsync(cancellationToken);
+            InsertPages(db, newPages);
+            foreach (var hashes in references)
+            {
+                await ReferenceAsync(db, hashes, +1, cancellationToken);
+            }
             await transaction.CommitAsync(cancellationToken);
             return new SnapshotImport(chain, imageId, imageCreated);
         }
         finally
         {
             db.ChangeTracker.Clear();
-            db.ChangeTracker.AutoDetectChangesEnabled = true;
             _writer.Release();
         }
     }
@@ -303,15 +294,108 @@ public sealed class SnapshotStore : IDisposable
         return (id, true);
     }
 
-    /// <summary>The hashes of <paramref name="hashes"/> the store holds already.</summary>
+    /// <summary>Adds pages to the store with no references yet (the caller references them next).</summary>
+    private static void InsertPages(VirtApiDbContext db, IEnumerable<(string Hash, byte[] Data, bool Compressed)> pages)
+    {
+        using var insert = Sqlite(db).Command("INSERT INTO Pages (Hash, Data, Compressed, RefCount) VALUES ($hash, $data, $compressed, 0)", "$hash", "$data", "$compressed");
+        foreach (var (hash, data, compressed) in pages)
+        {
+            insert.Run(hash, data, compressed);
+        }
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the reference count of every page in <paramref name="hashes"/> (distinct), in one statement.</summary>
+    private static async Task ReferenceAsync(VirtApiDbContext db, IEnumerable<string> hashes, int delta, CancellationToken cancellationToken)
+    {
+        using var update = Sqlite(db).Command("UPDATE Pages SET RefCount = RefCount + $delta WHERE Hash IN (SELECT value FROM json_each($hashes))", "$delta", "$hashes");
+        await update.RunAsync(cancellationToken, delta, System.Text.Json.JsonSerializer.Serialize(hashes));
+    }
+
+    /// <summary>The stored rows of the pages in <paramref name="hashes"/> (missing ones are absent), in one statement.</summary>
+    public static async Task<Dictionary<string, (byte[] Data, bool Compressed)>> ReadPagesAsync(VirtApiDbContext db, IEnumerable<string> hashes, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<string, (byte[] Data, bool Compressed)>(StringComparer.Ordinal);
+        using var read = Sqlite(db).Command("SELECT p.Hash, p.Data, p.Compressed FROM json_each($hashes) j JOIN Pages p ON p.Hash = j.value", "$hashes");
+        await using var reader = await read.ReadAsync(cancellationToken, System.Text.Json.JsonSerializer.Serialize(hashes));
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows[reader.GetString(0)] = ((byte[])reader.GetValue(1), reader.GetBoolean(2));
+        }
+        return rows;
+    }
+
+    /// <summary>How EF Core stores a Guid key in SQLite (upper-case text), for the statements written by hand.</summary>
+    private static string Key(Guid id) => id.ToString().ToUpperInvariant();
+
+    private static SqliteStatements Sqlite(VirtApiDbContext db) => new(db);
+
+    /// <summary>The hashes of <paramref name="hashes"/> the store holds already (one statement, over a JSON array of them).</summary>
     private static async Task<HashSet<string>> ExistingAsync(VirtApiDbContext db, IEnumerable<string> hashes, CancellationToken cancellationToken)
     {
         var existing = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in hashes.Chunk(LookupChunk))
+        using var lookup = Sqlite(db).Command("SELECT p.Hash FROM json_each($hashes) j JOIN Pages p ON p.Hash = j.value", "$hashes");
+        await using var reader = await lookup.ReadAsync(cancellationToken, System.Text.Json.JsonSerializer.Serialize(hashes));
+        while (await reader.ReadAsync(cancellationToken))
         {
-            existing.UnionWith(await db.Pages.AsNoTracking().Where(p => chunk.Contains(p.Hash)).Select(p => p.Hash).ToListAsync(cancellationToken));
+            existing.Add(reader.GetString(0));
         }
         return existing;
+    }
+}
+
+/// <summary>
+/// Prepared statements on the context's own connection and transaction. The page store moves tens of
+/// thousands of rows per snapshot; EF Core's change tracker costs seconds for that, a prepared SQLite
+/// statement milliseconds (docs/decisions.md 12). The schema is still EF Core's, from its migrations.
+/// </summary>
+internal readonly struct SqliteStatements(VirtApiDbContext db)
+{
+    public Statement Command(string sql, params string[] parameters)
+    {
+        var command = (SqliteCommand)db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        return new Statement(command);
+    }
+
+    public sealed class Statement(SqliteCommand command) : IDisposable
+    {
+        /// <summary>Executes the statement with these parameter values, in order.</summary>
+        public void Run(params object[] values)
+        {
+            Bind(values);
+            command.ExecuteNonQuery();
+        }
+
+        public async Task RunAsync(CancellationToken cancellationToken, params object[] values)
+        {
+            Bind(values);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        public async Task<SqliteDataReader> ReadAsync(CancellationToken cancellationToken, params object[] values)
+        {
+            if (command.Connection!.State != System.Data.ConnectionState.Open)
+            {
+                await command.Connection.OpenAsync(cancellationToken);
+            }
+            Bind(values);
+            return await command.ExecuteReaderAsync(cancellationToken);
+        }
+
+        private void Bind(object[] values)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                command.Parameters[i].Value = values[i];
+            }
+        }
+
+        public void Dispose() => command.Dispose();
     }
 }
 

@@ -25,20 +25,7 @@ internal sealed class SnapshotConfiguration : IEntityTypeConfiguration<SnapshotE
         builder.Property(s => s.MemoryMode).HasConversion(EnumNames.Converter<MemoryMode>()).HasMaxLength(32);
         builder.Property(s => s.VmState).HasConversion(EnumNames.Converter<VmState>()).HasMaxLength(32);
         builder.Property(s => s.MachineStateHash).HasMaxLength(64);
-    }
-}
-
-internal sealed class SnapshotPageConfiguration : IEntityTypeConfiguration<SnapshotPageEntity>
-{
-    public void Configure(EntityTypeBuilder<SnapshotPageEntity> builder)
-    {
-        builder.ToTable("SnapshotPages");
-        builder.HasKey(p => new { p.SnapshotId, p.GuestFrame });
-        builder.HasOne<SnapshotEntity>().WithMany().HasForeignKey(p => p.SnapshotId).OnDelete(DeleteBehavior.Cascade);
-        // A stored page goes only when no map references it (SnapshotStore collects them).
-        builder.HasOne<StoredPageEntity>().WithMany().HasForeignKey(p => p.PageHash).OnDelete(DeleteBehavior.Restrict);
-        builder.HasIndex(p => p.PageHash);
-        builder.Property(p => p.PageHash).HasMaxLength(64);
+        builder.Property(s => s.PageMap).IsRequired();
     }
 }
 
@@ -49,5 +36,6 @@ internal sealed class StoredPageConfiguration : IEntityTypeConfiguration<StoredP
         builder.ToTable("Pages");
         builder.HasKey(p => p.Hash);
         builder.Property(p => p.Hash).HasMaxLength(64);
+        builder.HasIndex(p => p.RefCount);
     }
 }

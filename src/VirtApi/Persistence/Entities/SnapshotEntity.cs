@@ -5,8 +5,8 @@ namespace VirtApi.Persistence.Entities;
 
 /// <summary>
 /// A snapshot (DESIGN.md "Snapshots"): the VM's definition and machine state when it was taken, and a
-/// page map (<see cref="SnapshotPageEntity"/>) of its guest memory over the content-addressed page
-/// store (<see cref="StoredPageEntity"/>). A <c>full</c> snapshot maps every page that held data; a
+/// page map (<see cref="PageMap"/>) of its guest memory over the content-addressed page store
+/// (<see cref="StoredPageEntity"/>). A <c>full</c> snapshot maps every page that held data; a
 /// <c>diff</c> maps only pages written since its parent, and needs the parent's chain to restore.
 /// </summary>
 public sealed class SnapshotEntity
@@ -53,6 +53,9 @@ public sealed class SnapshotEntity
 
     public int FormatVersion { get; set; }
 
+    /// <summary>The page map: guest frame → page hash, encoded by <see cref="Snapshots.PageMapCodec"/>.</summary>
+    public required byte[] PageMap { get; set; }
+
     /// <summary>Pages the map references that hold data (zero pages are recorded, not stored).</summary>
     public int PagesReferenced { get; set; }
 
@@ -67,18 +70,6 @@ public sealed class SnapshotEntity
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>One entry of a snapshot's page map: a guest frame and the stored page it holds, or none for a zero page.</summary>
-public sealed class SnapshotPageEntity
-{
-    public Guid SnapshotId { get; set; }
-
-    /// <summary>Guest-physical frame number (address / 4096).</summary>
-    public long GuestFrame { get; set; }
-
-    /// <summary>The page's content hash; null when the page is all zeros.</summary>
-    public string? PageHash { get; set; }
-}
-
 /// <summary>A 4 KiB page of guest memory stored once by its content (SHA-256, hex), compressed when that helps.</summary>
 public sealed class StoredPageEntity
 {
@@ -88,6 +79,9 @@ public sealed class StoredPageEntity
 
     /// <summary>Brotli-compressed; otherwise the 4096 bytes as they are.</summary>
     public bool Compressed { get; set; }
+
+    /// <summary>Snapshots whose page map references the page; it is deleted when this reaches zero.</summary>
+    public int RefCount { get; set; }
 }
 
 public enum SnapshotKind

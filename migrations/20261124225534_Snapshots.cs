@@ -17,7 +17,8 @@ namespace VirtApi.Migrations
                 {
                     Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     Data = table.Column<byte[]>(type: "BLOB", nullable: false),
-                    Compressed = table.Column<bool>(type: "INTEGER", nullable: false)
+                    Compressed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    RefCount = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -46,6 +47,7 @@ namespace VirtApi.Migrations
                     MachineState = table.Column<byte[]>(type: "BLOB", nullable: true),
                     MachineStateHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     FormatVersion = table.Column<int>(type: "INTEGER", nullable: false),
+                    PageMap = table.Column<byte[]>(type: "BLOB", nullable: false),
                     PagesReferenced = table.Column<int>(type: "INTEGER", nullable: false),
                     ZeroPages = table.Column<int>(type: "INTEGER", nullable: false),
                     PagesNewlyStored = table.Column<int>(type: "INTEGER", nullable: false),
@@ -69,35 +71,10 @@ namespace VirtApi.Migrations
                         onDelete: ReferentialAction.Restrict);
                 });
 
-            migrationBuilder.CreateTable(
-                name: "SnapshotPages",
-                columns: table => new
-                {
-                    SnapshotId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    GuestFrame = table.Column<long>(type: "INTEGER", nullable: false),
-                    PageHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_SnapshotPages", x => new { x.SnapshotId, x.GuestFrame });
-                    table.ForeignKey(
-                        name: "FK_SnapshotPages_Pages_PageHash",
-                        column: x => x.PageHash,
-                        principalTable: "Pages",
-                        principalColumn: "Hash",
-                        onDelete: ReferentialAction.Restrict);
-                    table.ForeignKey(
-                        name: "FK_SnapshotPages_Snapshots_SnapshotId",
-                        column: x => x.SnapshotId,
-                        principalTable: "Snapshots",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
             migrationBuilder.CreateIndex(
-                name: "IX_SnapshotPages_PageHash",
-                table: "SnapshotPages",
-                column: "PageHash");
+                name: "IX_Pages_RefCount",
+                table: "Pages",
+                column: "RefCount");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Snapshots_ImageId",
@@ -118,9 +95,6 @@ namespace VirtApi.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "SnapshotPages");
-
             migrationBuilder.DropTable(
                 name: "Pages");
 

@@ -11,7 +11,7 @@ using VirtApi.Persistence;
 namespace VirtApi.Migrations
 {
     [DbContext(typeof(VirtApiDbContext))]
-    [Migration("20261124223727_Snapshots")]
+    [Migration("20261124225534_Snapshots")]
     partial class Snapshots
     {
         /// <inheritdoc />
@@ -185,6 +185,10 @@ namespace VirtApi.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("PageMap")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
                     b.Property<int>("PagesNewlyStored")
                         .HasColumnType("INTEGER");
 
@@ -224,25 +228,6 @@ namespace VirtApi.Migrations
                     b.ToTable("Snapshots", (string)null);
                 });
 
-            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotPageEntity", b =>
-                {
-                    b.Property<Guid>("SnapshotId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("GuestFrame")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("PageHash")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("SnapshotId", "GuestFrame");
-
-                    b.HasIndex("PageHash");
-
-                    b.ToTable("SnapshotPages", (string)null);
-                });
-
             modelBuilder.Entity("VirtApi.Persistence.Entities.StoredPageEntity", b =>
                 {
                     b.Property<string>("Hash")
@@ -256,7 +241,12 @@ namespace VirtApi.Migrations
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<int>("RefCount")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Hash");
+
+                    b.HasIndex("RefCount");
 
                     b.ToTable("Pages", (string)null);
                 });
@@ -361,20 +351,6 @@ namespace VirtApi.Migrations
                         .WithMany()
                         .HasForeignKey("ParentId")
                         .OnDelete(DeleteBehavior.Restrict);
-                });
-
-            modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotPageEntity", b =>
-                {
-                    b.HasOne("VirtApi.Persistence.Entities.StoredPageEntity", null)
-                        .WithMany()
-                        .HasForeignKey("PageHash")
-                        .OnDelete(DeleteBehavior.Restrict);
-
-                    b.HasOne("VirtApi.Persistence.Entities.SnapshotEntity", null)
-                        .WithMany()
-                        .HasForeignKey("SnapshotId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
                 });
 
             modelBuilder.Entity("VirtApi.Persistence.Entities.VmEntity", b =>
