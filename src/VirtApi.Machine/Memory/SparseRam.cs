@@ -116,6 +116,53 @@ public sealed class SparseRam
     }
 
     /// <summary>
+    /// Copies the bytes at <paramref name="address"/> into <paramref name="destination"/> (a device
+    /// reading guest memory). The caller has checked that they lie in RAM; frames never written read as zero.
+    /// </summary>
+    public void ReadBytes(ulong address, Span<byte> destination)
+    {
+        var offset = address - Base;
+        while (!destination.IsEmpty)
+        {
+            var within = (int)(offset & FrameMask);
+            var count = Math.Min(destination.Length, FrameSize - within);
+            if (_frames[offset >> FrameShift] is { } frame)
+            {
+                frame.AsSpan(within, count).CopyTo(destination);
+            }
+            else
+            {
+                destination[..count].Clear();
+            }
+            destination = destination[count..];
+            offset += (ulong)count;
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into RAM at <paramref name="address"/> (a device writing guest
+    /// memory); the caller has checked the range. The same rule as <see cref="Write(ulong, int, ulong)"/>:
+    /// harts' decoded copies of the bytes are dropped, frame by frame, before the bytes change.
+    /// </summary>
+    public void WriteBytes(ulong address, ReadOnlySpan<byte> source)
+    {
+        var offset = address - Base;
+        while (!source.IsEmpty)
+        {
+            var frameNumber = offset >> FrameShift;
+            var within = (int)(offset & FrameMask);
+            var count = Math.Min(source.Length, FrameSize - within);
+            if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+            {
+                DropDecoded(frameNumber, within, count);
+            }
+            source[..count].CopyTo(Frame(frameNumber).AsSpan(within));
+            source = source[count..];
+            offset += (ulong)count;
+        }
+    }
+
+    /// <summary>
     /// The frame holding <paramref name="address"/> if it has been written, else null (reads as zero).
     /// The hart's fetch cache holds on to it: stores land in the same array, so it never goes stale
     /// (and <see cref="Write"/> drops what harts decoded from it). Write it only through <see cref="Write"/>.
