@@ -123,6 +123,22 @@ namespace VirtApi.Migrations
                     b.ToTable("Images", (string)null);
                 });
 
+            modelBuilder.Entity("VirtApi.Persistence.Entities.PageReferenceEntity", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RefCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("RefCount");
+
+                    b.ToTable("PageRefs", (string)null);
+                });
+
             modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -238,12 +254,7 @@ namespace VirtApi.Migrations
                         .IsRequired()
                         .HasColumnType("BLOB");
 
-                    b.Property<int>("RefCount")
-                        .HasColumnType("INTEGER");
-
                     b.HasKey("Hash");
-
-                    b.HasIndex("RefCount");
 
                     b.ToTable("Pages", (string)null);
                 });
@@ -332,6 +343,15 @@ namespace VirtApi.Migrations
                     b.HasOne("VirtApi.Persistence.Entities.HostEntity", null)
                         .WithMany("Devices")
                         .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.PageReferenceEntity", b =>
+                {
+                    b.HasOne("VirtApi.Persistence.Entities.StoredPageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("VirtApi.Persistence.Entities.PageReferenceEntity", "Hash")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

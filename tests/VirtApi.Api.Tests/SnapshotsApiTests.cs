@@ -90,7 +90,7 @@ public sealed class SnapshotsApiTests : IClassFixture<VirtApiFactory>
             Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/api/v1/snapshots/{snapshot.GetProperty("id").GetGuid()}")).StatusCode);
         }
         // Every page still stored is referenced (by the full snapshot at 900k and the other tests' snapshots); the rest were freed.
-        Assert.Equal(0, SnapshotClient.Scalar(_factory.DatabasePath, "SELECT COUNT(*) FROM Pages WHERE RefCount <= 0"));
+        Assert.Equal(0, SnapshotClient.Scalar(_factory.DatabasePath, "SELECT COUNT(*) FROM PageRefs WHERE RefCount <= 0"));
         Assert.True(SnapshotClient.Scalar(_factory.DatabasePath, "SELECT COUNT(*) FROM Pages") < pages);
         Assert.Equal(reference, before + await _client.FinishAsync((await _client.CloneAsync(fullAt900.GetProperty("id").GetGuid(), "after-delete")).GetProperty("id").GetGuid()));
     }

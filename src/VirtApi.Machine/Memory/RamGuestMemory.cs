@@ -5,8 +5,8 @@ namespace VirtApi.Machine.Memory;
 /// through <see cref="SparseRam.WriteBytes"/>, which drops decoded instructions of
 /// the bytes as a hart's store would. They are not reported to <see cref="Bus.SystemBus.RamStoreObserver"/>
 /// or <see cref="Bus.SystemBus.Monitor"/>: those watch harts' stores (LR/SC reservations, HTIF, a VMM's
-/// write protection), and a device is not a hart. A VMM that must see device writes (a dirty log)
-/// supplies its own <see cref="IGuestMemory"/>.
+/// write protection), and a device is not a hart. RAM's own dirty log (<see cref="SparseRam.TakeDirtyFrames"/>)
+/// does record them: a snapshot's diff must hold every frame that changed.
 /// </summary>
 public sealed class RamGuestMemory(SparseRam ram) : IGuestMemory
 {

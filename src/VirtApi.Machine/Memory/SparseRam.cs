@@ -156,6 +156,8 @@ public sealed class SparseRam
             {
                 DropDecoded(frameNumber, within, count);
             }
+            // A device's DMA changes memory as a store does: a snapshot's diff must hold the frame.
+            _dirtyFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
             source[..count].CopyTo(Frame(frameNumber).AsSpan(within));
             source = source[count..];
             offset += (ulong)count;

@@ -18,6 +18,8 @@ public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options)
 
     public DbSet<StoredPageEntity> Pages => Set<StoredPageEntity>();
 
+    public DbSet<PageReferenceEntity> PageRefs => Set<PageReferenceEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VirtApiDbContext).Assembly);
 

@@ -186,7 +186,8 @@ public sealed class SnapshotStore : IDisposable
             var referenced = (PageMapCodec.Decode(map) ?? []).Where(e => e.Hash is not null).Select(e => e.Hash!).Distinct(StringComparer.Ordinal);
             await ReferenceAsync(db, referenced, -1, cancellationToken);
             await db.Snapshots.Where(s => s.Id == id).ExecuteDeleteAsync(cancellationToken);
-            var freed = await db.Pages.Where(p => p.RefCount <= 0).ExecuteDeleteAsync(cancellationToken);
+            var freed = await db.Pages.Where(p => db.PageRefs.Any(r => r.Hash == p.Hash && r.RefCount <= 0)).ExecuteDeleteAsync(cancellationToken);
+            await db.PageRefs.Where(r => r.RefCount <= 0).ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return ([], freed);
         }
@@ -297,17 +298,20 @@ public sealed class SnapshotStore : IDisposable
     /// <summary>Adds pages to the store with no references yet (the caller references them next).</summary>
     private static void InsertPages(VirtApiDbContext db, IEnumerable<(string Hash, byte[] Data, bool Compressed)> pages)
     {
-        using var insert = Sqlite(db).Command("INSERT INTO Pages (Hash, Data, Compressed, RefCount) VALUES ($hash, $data, $compressed, 0)", "$hash", "$data", "$compressed");
+        var sqlite = Sqlite(db);
+        using var insert = sqlite.Command("INSERT INTO Pages (Hash, Data, Compressed) VALUES ($hash, $data, $compressed)", "$hash", "$data", "$compressed");
+        using var reference = sqlite.Command("INSERT INTO PageRefs (Hash, RefCount) VALUES ($hash, 0)", "$hash");
         foreach (var (hash, data, compressed) in pages)
         {
             insert.Run(hash, data, compressed);
+            reference.Run(hash);
         }
     }
 
     /// <summary>Adds <paramref name="delta"/> to the reference count of every page in <paramref name="hashes"/> (distinct), in one statement.</summary>
     private static async Task ReferenceAsync(VirtApiDbContext db, IEnumerable<string> hashes, int delta, CancellationToken cancellationToken)
     {
-        using var update = Sqlite(db).Command("UPDATE Pages SET RefCount = RefCount + $delta WHERE Hash IN (SELECT value FROM json_each($hashes))", "$delta", "$hashes");
+        using var update = Sqlite(db).Command("UPDATE PageRefs SET RefCount = RefCount + $delta WHERE Hash IN (SELECT value FROM json_each($hashes))", "$delta", "$hashes");
         await update.RunAsync(cancellationToken, delta, System.Text.Json.JsonSerializer.Serialize(hashes));
     }
 

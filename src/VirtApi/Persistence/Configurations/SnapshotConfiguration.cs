@@ -36,6 +36,17 @@ internal sealed class StoredPageConfiguration : IEntityTypeConfiguration<StoredP
         builder.ToTable("Pages");
         builder.HasKey(p => p.Hash);
         builder.Property(p => p.Hash).HasMaxLength(64);
+    }
+}
+
+internal sealed class PageReferenceConfiguration : IEntityTypeConfiguration<PageReferenceEntity>
+{
+    public void Configure(EntityTypeBuilder<PageReferenceEntity> builder)
+    {
+        builder.ToTable("PageRefs");
+        builder.HasKey(p => p.Hash);
+        builder.Property(p => p.Hash).HasMaxLength(64);
+        builder.HasOne<StoredPageEntity>().WithOne().HasForeignKey<PageReferenceEntity>(p => p.Hash).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(p => p.RefCount);
     }
 }

@@ -79,8 +79,16 @@ public sealed class StoredPageEntity
 
     /// <summary>Brotli-compressed; otherwise the 4096 bytes as they are.</summary>
     public bool Compressed { get; set; }
+}
 
-    /// <summary>Snapshots whose page map references the page; it is deleted when this reaches zero.</summary>
+/// <summary>
+/// How many snapshots' page maps reference a stored page; the page is deleted when none does. A table
+/// of its own: SQLite rewrites a whole row to change one column, and a page's row holds its 4 KiB.
+/// </summary>
+public sealed class PageReferenceEntity
+{
+    public required string Hash { get; set; }
+
     public int RefCount { get; set; }
 }
 

@@ -17,8 +17,7 @@ namespace VirtApi.Migrations
                 {
                     Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     Data = table.Column<byte[]>(type: "BLOB", nullable: false),
-                    Compressed = table.Column<bool>(type: "INTEGER", nullable: false),
-                    RefCount = table.Column<int>(type: "INTEGER", nullable: false)
+                    Compressed = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -71,9 +70,27 @@ namespace VirtApi.Migrations
                         onDelete: ReferentialAction.Restrict);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "PageRefs",
+                columns: table => new
+                {
+                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    RefCount = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PageRefs", x => x.Hash);
+                    table.ForeignKey(
+                        name: "FK_PageRefs_Pages_Hash",
+                        column: x => x.Hash,
+                        principalTable: "Pages",
+                        principalColumn: "Hash",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
-                name: "IX_Pages_RefCount",
-                table: "Pages",
+                name: "IX_PageRefs_RefCount",
+                table: "PageRefs",
                 column: "RefCount");
 
             migrationBuilder.CreateIndex(
@@ -96,10 +113,13 @@ namespace VirtApi.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "Pages");
+                name: "PageRefs");
 
             migrationBuilder.DropTable(
                 name: "Snapshots");
+
+            migrationBuilder.DropTable(
+                name: "Pages");
         }
     }
 }

@@ -11,7 +11,7 @@ using VirtApi.Persistence;
 namespace VirtApi.Migrations
 {
     [DbContext(typeof(VirtApiDbContext))]
-    [Migration("20261124225534_Snapshots")]
+    [Migration("20261124225911_Snapshots")]
     partial class Snapshots
     {
         /// <inheritdoc />
@@ -124,6 +124,22 @@ namespace VirtApi.Migrations
                         .IsUnique();
 
                     b.ToTable("Images", (string)null);
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.PageReferenceEntity", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RefCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("RefCount");
+
+                    b.ToTable("PageRefs", (string)null);
                 });
 
             modelBuilder.Entity("VirtApi.Persistence.Entities.SnapshotEntity", b =>
@@ -241,12 +257,7 @@ namespace VirtApi.Migrations
                         .IsRequired()
                         .HasColumnType("BLOB");
 
-                    b.Property<int>("RefCount")
-                        .HasColumnType("INTEGER");
-
                     b.HasKey("Hash");
-
-                    b.HasIndex("RefCount");
 
                     b.ToTable("Pages", (string)null);
                 });
@@ -335,6 +346,15 @@ namespace VirtApi.Migrations
                     b.HasOne("VirtApi.Persistence.Entities.HostEntity", null)
                         .WithMany("Devices")
                         .HasForeignKey("HostId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.PageReferenceEntity", b =>
+                {
+                    b.HasOne("VirtApi.Persistence.Entities.StoredPageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("VirtApi.Persistence.Entities.PageReferenceEntity", "Hash")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
