@@ -7,7 +7,7 @@ namespace VirtApi.Machine;
 /// length of the live one. A mismatch means a state from another machine shape (more harts, another
 /// version) or a damaged one; restoring it partly would run a machine nobody saved, so it throws.
 /// </summary>
-internal static class StateArrays
+public static class StateArrays
 {
     /// <summary>Copies <paramref name="saved"/> into <paramref name="live"/>, which must be as long.</summary>
     public static void CopyInto<T>(ImmutableArray<T> saved, T[] live, string name)

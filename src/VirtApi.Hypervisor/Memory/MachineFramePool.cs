@@ -55,17 +55,17 @@ public sealed class MachineFramePool
     public bool Owns(ulong machineAddress) => machineAddress - _start < _frames * SparseRam.FrameSize;
 
     /// <summary>How far the pool has handed out frames, for a snapshot.</summary>
-    public MachineFramePoolState Save() => new() { Taken = _taken, Free = [.. _free.Reverse()], InUse = InUse };
+    public MachineFramePoolState Save() => new() { Taken = _taken, Free = [.. _free.Reverse()] };
 
     /// <summary>Takes a saved pool's state: an unused pool continues as the saved one would.</summary>
     public void Restore(MachineFramePoolState state)
     {
-        if (_taken != 0 || InUse != 0 || state.Taken > _frames || state.InUse > state.Taken || state.Free.Any(f => !Owns(f)))
+        if (_taken != 0 || InUse != 0 || state.Taken > _frames || (ulong)state.Free.Length > state.Taken || state.Free.Any(f => !Owns(f)))
         {
             throw new ArgumentException("the saved pool does not fit this pool, or this pool is in use", nameof(state));
         }
         _taken = state.Taken;
-        InUse = state.InUse;
+        InUse = state.Taken - (ulong)state.Free.Length;
         foreach (var frame in state.Free)
         {
             _free.Push(frame);

@@ -28,10 +28,8 @@ public sealed record MachineFramePoolState
     /// <summary>Frames taken from the top of the run so far.</summary>
     public required ulong Taken { get; init; }
 
-    /// <summary>Frames given back, by machine address, in the order they will be handed out again (last first).</summary>
+    /// <summary>Frames given back, by machine address, in the order they will be handed out again (last first); the frames in use are the others taken.</summary>
     public required ImmutableArray<ulong> Free { get; init; }
-
-    public required ulong InUse { get; init; }
 }
 
 /// <summary>What a restored <see cref="P2mMap"/> is given: where guest RAM is and the pool over machine memory.</summary>

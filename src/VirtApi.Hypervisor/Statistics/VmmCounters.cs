@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using VirtApi.Machine;
 
 namespace VirtApi.Hypervisor.Statistics;
 
@@ -81,23 +82,14 @@ public sealed class VmmCounters
             GuestWalkReferences = state.GuestWalkReferences,
             VmmCycles = state.VmmCycles,
         };
-        CopyInto(state.TrapsByClass, counters.TrapsByClass, nameof(state.TrapsByClass));
-        CopyInto(state.ReflectedExceptions, counters.ReflectedExceptions, nameof(state.ReflectedExceptions));
-        CopyInto(state.ReflectedInterrupts, counters.ReflectedInterrupts, nameof(state.ReflectedInterrupts));
+        StateArrays.CopyInto(state.TrapsByClass, counters.TrapsByClass, nameof(state.TrapsByClass));
+        StateArrays.CopyInto(state.ReflectedExceptions, counters.ReflectedExceptions, nameof(state.ReflectedExceptions));
+        StateArrays.CopyInto(state.ReflectedInterrupts, counters.ReflectedInterrupts, nameof(state.ReflectedInterrupts));
         foreach (var (name, device) in state.Devices)
         {
             counters.Devices[name] = new DeviceCounters { Exits = device.Exits, Bytes = device.Bytes };
         }
         return counters;
-    }
-
-    private static void CopyInto(ImmutableArray<ulong> saved, ulong[] live, string name)
-    {
-        if (saved.IsDefault || saved.Length != live.Length)
-        {
-            throw new ArgumentException($"{name} must hold {live.Length} counts", name);
-        }
-        saved.CopyTo(live);
     }
 
     /// <summary>Host time measured in the VMM's handlers.</summary>

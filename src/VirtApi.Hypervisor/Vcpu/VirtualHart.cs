@@ -1,3 +1,4 @@
+using VirtApi.Machine;
 using VirtApi.Machine.Hart;
 using VirtApi.Machine.Traps;
 
@@ -58,17 +59,13 @@ public sealed class VirtualHart : ICsrHost
     /// <summary>The virtual hart <paramref name="state"/> was saved from, on the restored real hart <paramref name="hart"/>.</summary>
     public static VirtualHart Restore(Hart hart, IHartPlatform platform, VirtualHartState state)
     {
-        if (state.RetiredByPrivilege.IsDefault || state.RetiredByPrivilege.Length != 4)
-        {
-            throw new ArgumentException("RetiredByPrivilege must hold 4 counts (U, S, reserved, M)", nameof(state));
-        }
         var vhart = new VirtualHart(hart, platform, CsrFile.Restore(new CsrFileArgs(hart.Id), state.Csrs))
         {
             Privilege = state.Privilege,
             Waiting = state.Waiting,
             InstretAccounted = state.InstretAccounted,
         };
-        state.RetiredByPrivilege.CopyTo(vhart.RetiredByPrivilege);
+        StateArrays.CopyInto(state.RetiredByPrivilege, vhart.RetiredByPrivilege, nameof(state.RetiredByPrivilege));
         return vhart;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using VirtApi.Hypervisor.Snapshots;
+using VirtApi.Hypervisor.Statistics;
 
 namespace VirtApi.Hypervisor.Vm;
 
@@ -171,7 +172,7 @@ public sealed class VmWorker
         {
             return command.Scope == SnapshotScope.Full
                 ? new VmCommandResult(true, _status) { Capture = new CapturedSnapshot(null, null, _status.State) }
-                : new VmCommandResult(false, _status) { Refusal = $"the VM is {EnumName(_status.State)} and has no machine state to take a diff of" };
+                : new VmCommandResult(false, _status) { Refusal = $"the VM is {CounterNames.Name(_status.State)} and has no machine state to take a diff of" };
         }
         if (command.Scope == SnapshotScope.Diff && _baseline is null)
         {
@@ -222,8 +223,6 @@ public sealed class VmWorker
         SetStatus(VmState.Paused, StopReasons.SnapshotRestored, null, consoleStart);
         return new VmCommandResult(true, _status);
     }
-
-    private static string EnumName(VmState state) => state.ToString().ToLowerInvariant();
 
     private void Boot()
     {

@@ -39,29 +39,21 @@ public static class SnapshotRules
     public static Dictionary<string, string> Differences(SnapshotEntity snapshot, VmEntity vm)
     {
         var differences = new Dictionary<string, string>();
-        void Compare<T>(string field, T saved, T now)
+        void Compare(string field, string saved, string now)
         {
-            if (!EqualityComparer<T>.Default.Equals(saved, now))
+            if (saved != now)
             {
-                differences[field] = $"the snapshot has {Format(saved)}, the VM has {Format(now)}";
+                differences[field] = $"the snapshot has {saved}, the VM has {now}";
             }
         }
-        Compare("imageId", snapshot.ImageId, vm.ImageId);
-        Compare("vcpus", snapshot.Vcpus, vm.Vcpus);
-        Compare("memoryMiB", snapshot.MemoryMiB, vm.MemoryMiB);
-        Compare("cpu.mode", snapshot.CpuMode, vm.CpuMode);
-        Compare("cpu.profile", snapshot.CpuProfile, vm.CpuProfile);
-        Compare("memory.mode", snapshot.MemoryMode, vm.MemoryMode);
+        Compare("imageId", snapshot.ImageId.ToString(), vm.ImageId.ToString());
+        Compare("vcpus", $"{snapshot.Vcpus}", $"{vm.Vcpus}");
+        Compare("memoryMiB", $"{snapshot.MemoryMiB}", $"{vm.MemoryMiB}");
+        Compare("cpu.mode", EnumNames.ToName(snapshot.CpuMode), EnumNames.ToName(vm.CpuMode));
+        Compare("cpu.profile", EnumNames.ToName(snapshot.CpuProfile), EnumNames.ToName(vm.CpuProfile));
+        Compare("memory.mode", EnumNames.ToName(snapshot.MemoryMode), EnumNames.ToName(vm.MemoryMode));
         return differences;
     }
-
-    private static string Format<T>(T value) => value switch
-    {
-        Enum e => JsonNamingKebab(e),
-        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
-    };
-
-    private static string JsonNamingKebab(Enum value) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
 
     public static SnapshotResponse ToResponse(SnapshotEntity s) => new(
         s.Id,
