@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Techniques;
 
 namespace VirtApi.Hypervisor.Vm;
@@ -12,6 +13,8 @@ namespace VirtApi.Hypervisor.Vm;
 /// <param name="CpuProfile">CPU profile.</param>
 /// <param name="MemoryMode">Memory virtualization.</param>
 /// <param name="InstructionBudget">Instructions a run may retire; null = no limit.</param>
+/// <param name="Devices">The VM's devices beyond the board's own (uart0, CLINT, PLIC, test finisher).</param>
+/// <param name="HostType">The host's hypervisor type: where split back ends run (service VM or VMM).</param>
 public sealed record VmSpec(
     Guid Id,
     string Name,
@@ -21,4 +24,10 @@ public sealed record VmSpec(
     CpuMode CpuMode,
     CpuProfile CpuProfile,
     MemoryMode MemoryMode,
-    ulong? InstructionBudget);
+    ulong? InstructionBudget,
+    IReadOnlyList<VmDeviceSpec>? Devices = null,
+    HypervisorType HostType = HypervisorType.Hosted)
+{
+    /// <summary>The VM's devices beyond the board's own; empty when it has none.</summary>
+    public IReadOnlyList<VmDeviceSpec> DeviceList => Devices ?? [];
+}

@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Contracts;

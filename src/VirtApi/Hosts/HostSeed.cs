@@ -1,4 +1,5 @@
 using VirtApi.Contracts;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Hosts;

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Persistence.Configurations;

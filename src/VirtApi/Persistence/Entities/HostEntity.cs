@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 namespace VirtApi.Persistence.Entities;
 
 /// <summary>A physical machine the service manages (DESIGN.md "Hosts").</summary>
@@ -40,22 +41,4 @@ public sealed class HostDeviceEntity
 
     /// <summary>Name unique within the host (e.g. <c>nvme0</c>).</summary>
     public required string Name { get; set; }
-}
-
-/// <summary>How the host runs its VMs (DESIGN.md "Hosts").</summary>
-public enum HypervisorType
-{
-    /// <summary>Type 1: the hypervisor owns the machine; device back ends run in a service VM.</summary>
-    BareMetal,
-
-    /// <summary>Type 2: the hypervisor runs on a host OS; device back ends run in the VMM.</summary>
-    Hosted,
-}
-
-/// <summary>The kinds of device a VM can be given (DESIGN.md "Device virtualization").</summary>
-public enum DeviceKind
-{
-    Console,
-    Block,
-    Net,
 }
