@@ -1,5 +1,6 @@
 using VirtApi.Assembler;
 using VirtApi.Guests;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 
@@ -37,13 +38,24 @@ internal static class GuestRun
     /// <summary>
     /// Boots and runs to the end; <paramref name="inputWhenIdle"/> is typed into the console the first
     /// time every hart waits for input, as a client would.
+    /// The execution is disposed at the end, as a worker does when the VM stops (disks synced and closed).
     /// </summary>
-    public static Outcome Run(byte[] elf, CpuMode mode, CpuProfile profile = CpuProfile.Riscv, ulong budget = 400_000_000, int vcpus = 1, int memoryMiB = 64, ulong slice = 1_000_000, byte[]? inputWhenIdle = null)
+    public static Outcome Run(
+        byte[] elf,
+        CpuMode mode,
+        CpuProfile profile = CpuProfile.Riscv,
+        ulong budget = 400_000_000,
+        int vcpus = 1,
+        int memoryMiB = 64,
+        ulong slice = 1_000_000,
+        byte[]? inputWhenIdle = null,
+        IReadOnlyList<VmDeviceSpec>? devices = null,
+        HypervisorType hostType = HypervisorType.Hosted)
     {
         var memory = mode == CpuMode.Native ? MemoryMode.Direct : MemoryMode.Shadow;
-        var spec = new VmSpec(Guid.NewGuid(), "test", elf, vcpus, memoryMiB, mode, profile, memory, budget);
+        var spec = new VmSpec(Guid.NewGuid(), "test", elf, vcpus, memoryMiB, mode, profile, memory, budget, devices, hostType);
         var console = new Capture();
-        var execution = new GuestExecutionFactory().Boot(spec, console);
+        using var execution = new GuestExecutionFactory().Boot(spec, console);
         GuestRunResult result;
         while (true)
         {

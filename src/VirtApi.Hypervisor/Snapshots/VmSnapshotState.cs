@@ -7,7 +7,7 @@ namespace VirtApi.Hypervisor.Snapshots;
 
 /// <summary>
 /// Everything a snapshot holds of a VM besides its memory (DESIGN.md "Snapshots"), by component: the
-/// board (harts, CLINT, PLIC, UART, clock), and under a VMM the VMM's own state. Guest memory is kept
+/// board (harts, CLINT, PLIC, UART, clock), the VM's devices, and under a VMM the VMM's own state. Guest memory is kept
 /// apart, page by page (<see cref="GuestPage"/>), so that pages can be stored once by content.
 /// </summary>
 public sealed record VmSnapshotState
@@ -26,6 +26,9 @@ public sealed record VmSnapshotState
 
     /// <summary>The board: under <c>native</c> the guest's machine, under a VMM the host's (whose real CSRs the VMM set).</summary>
     public required BoardState Board { get; init; }
+
+    /// <summary>The VM's devices beyond the board's own, by name; null when it had none. Disks' contents are in their files, not here.</summary>
+    public DeviceSetState? Devices { get; init; }
 
     /// <summary>The trap-and-emulate VMM's state; null under <c>native</c>.</summary>
     public TrapAndEmulateState? TrapAndEmulate { get; init; }

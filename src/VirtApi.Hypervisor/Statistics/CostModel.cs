@@ -35,6 +35,12 @@ public sealed record CostModel
     /// <summary>Emulating one access to a device register.</summary>
     public ulong DeviceExit { get; init; } = 800;
 
+    /// <summary>A split driver's back end taking one notification's batch (an event to the VMM or the service VM, and back).</summary>
+    public ulong BackEndBatch { get; init; } = 1500;
+
+    /// <summary>A split driver's back end serving one request of a batch.</summary>
+    public ulong BackEndRequest { get; init; } = 300;
+
     /// <summary>The default model.</summary>
     public static CostModel Default { get; } = new();
 }

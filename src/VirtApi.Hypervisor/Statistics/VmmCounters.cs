@@ -42,6 +42,9 @@ public sealed class VmmCounters
     /// <summary>Estimated cycles of VMM work, added per event from the <see cref="CostModel"/>.</summary>
     public ulong VmmCycles { get; set; }
 
+    /// <summary>Estimated cycles of split back-end work charged to the host's service VM (bare-metal hosts).</summary>
+    public ulong ServiceVmCycles { get; set; }
+
     /// <summary>Device exits per device name.</summary>
     public Dictionary<string, DeviceCounters> Devices { get; } = [];
 
@@ -63,7 +66,8 @@ public sealed class VmmCounters
         GuestPageWalks = GuestPageWalks,
         GuestWalkReferences = GuestWalkReferences,
         VmmCycles = VmmCycles,
-        Devices = Devices.ToImmutableSortedDictionary(d => d.Key, d => new DeviceCountersState(d.Value.Exits, d.Value.Bytes), StringComparer.Ordinal),
+        ServiceVmCycles = ServiceVmCycles,
+        Devices = Devices.ToImmutableSortedDictionary(d => d.Key, d => new DeviceCountersState(d.Value.Exits, d.Value.Bytes, d.Value.BackEndCycles), StringComparer.Ordinal),
     };
 
     /// <summary>Counters that go on from <paramref name="state"/>.</summary>
@@ -81,15 +85,27 @@ public sealed class VmmCounters
             GuestPageWalks = state.GuestPageWalks,
             GuestWalkReferences = state.GuestWalkReferences,
             VmmCycles = state.VmmCycles,
+            ServiceVmCycles = state.ServiceVmCycles,
         };
         StateArrays.CopyInto(state.TrapsByClass, counters.TrapsByClass, nameof(state.TrapsByClass));
         StateArrays.CopyInto(state.ReflectedExceptions, counters.ReflectedExceptions, nameof(state.ReflectedExceptions));
         StateArrays.CopyInto(state.ReflectedInterrupts, counters.ReflectedInterrupts, nameof(state.ReflectedInterrupts));
         foreach (var (name, device) in state.Devices)
         {
-            counters.Devices[name] = new DeviceCounters { Exits = device.Exits, Bytes = device.Bytes };
+            counters.Devices[name] = new DeviceCounters { Exits = device.Exits, Bytes = device.Bytes, BackEndCycles = device.BackEndCycles };
         }
         return counters;
+    }
+
+    /// <summary>The counters of the device named <paramref name="name"/>, created on first use.</summary>
+    public DeviceCounters Device(string name)
+    {
+        if (!Devices.TryGetValue(name, out var device))
+        {
+            device = new DeviceCounters();
+            Devices[name] = device;
+        }
+        return device;
     }
 
     /// <summary>Host time measured in the VMM's handlers.</summary>
@@ -105,6 +121,9 @@ public sealed class DeviceCounters
     public ulong Exits { get; set; }
 
     public ulong Bytes { get; set; }
+
+    /// <summary>Estimated cycles of a split back end's work for this device, wherever it was charged.</summary>
+    public ulong BackEndCycles { get; set; }
 }
 
 /// <summary>Why the hart entered the VMM (DESIGN.md "Statistics: traps into the VMM").</summary>

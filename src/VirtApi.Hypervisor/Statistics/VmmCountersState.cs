@@ -34,9 +34,12 @@ public sealed record VmmCountersState
 
     public required ulong VmmCycles { get; init; }
 
+    /// <summary>Split back-end work charged to the service VM; absent (0) in states saved before devices had back ends.</summary>
+    public ulong ServiceVmCycles { get; init; }
+
     /// <summary>Exits and bytes per device name.</summary>
     public required ImmutableSortedDictionary<string, DeviceCountersState> Devices { get; init; }
 }
 
 /// <summary>One device's saved counters.</summary>
-public sealed record DeviceCountersState(ulong Exits, ulong Bytes);
+public sealed record DeviceCountersState(ulong Exits, ulong Bytes, ulong BackEndCycles = 0);

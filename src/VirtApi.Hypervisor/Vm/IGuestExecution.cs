@@ -5,8 +5,9 @@ namespace VirtApi.Hypervisor.Vm;
 /// <summary>
 /// One boot of a guest under one technique: the seam where techniques plug in behind the worker.
 /// The worker calls it from one thread at a time; nothing here knows about HTTP or the database.
+/// Disposing it ends the boot: its disks are synced to their files and closed.
 /// </summary>
-public interface IGuestExecution
+public interface IGuestExecution : IDisposable
 {
     /// <summary>Runs until the guest stops or <paramref name="maxInstructions"/> more have retired.</summary>
     GuestRunResult Run(ulong maxInstructions);

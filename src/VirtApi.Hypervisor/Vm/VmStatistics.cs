@@ -16,6 +16,7 @@ namespace VirtApi.Hypervisor.Vm;
 /// <param name="HostSecondsRunning">Host time spent running the guest, VMM included.</param>
 /// <param name="SilentFailures">Deprivileged sstatus/mstatus accesses the hardware completed without a trap (x86-legacy).</param>
 /// <param name="Vmm">What the VMM counted; null when no VMM is on the path (native).</param>
+/// <param name="Devices">The VM's devices (beyond the board's own), each with its counters.</param>
 public sealed record VmStatistics(
     ulong InstructionsRetired,
     IReadOnlyDictionary<string, ulong> InstructionsByPrivilege,
@@ -27,7 +28,8 @@ public sealed record VmStatistics(
     ulong FramesTouched,
     double HostSecondsRunning,
     ulong SilentFailures = 0,
-    VmmStatistics? Vmm = null)
+    VmmStatistics? Vmm = null,
+    IReadOnlyList<VmDeviceStatistics>? Devices = null)
 {
     /// <summary>Before the first boot: every counter zero.</summary>
     public static VmStatistics Empty { get; } = new(0, new Dictionary<string, ulong>(), new Dictionary<string, ulong>(), new Dictionary<string, ulong>(), 0, 0, 0, 0, 0);
@@ -50,6 +52,7 @@ public sealed record VmStatistics(
 /// <param name="GuestCycles">Estimated cycles of guest work (cost model).</param>
 /// <param name="VmmCycles">Estimated cycles of VMM work (cost model, added per event).</param>
 /// <param name="HostSecondsInVmm">Host time measured inside the VMM's handlers.</param>
+/// <param name="ServiceVmCycles">Estimated cycles of split back-end work the host's service VM did for this VM (bare-metal hosts).</param>
 public sealed record VmmStatistics(
     ulong Traps,
     IReadOnlyDictionary<string, ulong> TrapsByCause,
@@ -66,7 +69,8 @@ public sealed record VmmStatistics(
     IReadOnlyList<DeviceStatistics> Devices,
     ulong GuestCycles,
     ulong VmmCycles,
-    double HostSecondsInVmm);
+    double HostSecondsInVmm,
+    ulong ServiceVmCycles = 0);
 
 /// <summary>One device's counters.</summary>
 /// <param name="Name">The device (uart0, clint, plic, test-finisher, boot-rom).</param>
@@ -74,3 +78,30 @@ public sealed record VmmStatistics(
 /// <param name="Exits">Register accesses that exited to the VMM.</param>
 /// <param name="Bytes">Bytes those accesses moved.</param>
 public sealed record DeviceStatistics(string Name, string Model, ulong Exits, ulong Bytes);
+
+/// <summary>One of the VM's devices and what it did.</summary>
+/// <param name="Name">The device (<c>ata0</c>, <c>virtio-blk1</c>, <c>uart1</c> …).</param>
+/// <param name="Kind">console, block or net.</param>
+/// <param name="Model">emulated, split or passthrough.</param>
+/// <param name="BackEnd">Where a split device's back end runs: <c>vmm</c> (hosted host), <c>service-vm</c> (bare-metal host), <c>device</c> (native, no VMM); null for other models.</param>
+/// <param name="Exits">Register accesses that exited to the VMM, counted by the VMM.</param>
+/// <param name="DirectAccesses">Register accesses that reached the device with no VMM on the path, counted at the device.</param>
+/// <param name="Notifications">Virtio available-buffer notifications.</param>
+/// <param name="Requests">Requests the device completed (virtio chains, ATA commands).</param>
+/// <param name="Bytes">Payload bytes moved between guest and medium.</param>
+/// <param name="Interrupts">Interrupts the device raised.</param>
+/// <param name="Errors">Times the device refused the driver.</param>
+/// <param name="BackEndCycles">Estimated cycles of the split back end's work for this device.</param>
+public sealed record VmDeviceStatistics(
+    string Name,
+    string Kind,
+    string Model,
+    string? BackEnd,
+    ulong Exits,
+    ulong DirectAccesses,
+    ulong Notifications,
+    ulong Requests,
+    ulong Bytes,
+    ulong Interrupts,
+    ulong Errors,
+    ulong BackEndCycles);

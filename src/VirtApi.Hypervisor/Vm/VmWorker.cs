@@ -98,7 +98,14 @@ public sealed class VmWorker
     /// </summary>
     internal void Fault(Exception exception)
     {
-        _execution = null;
+        try
+        {
+            Release();
+        }
+        catch (IOException)
+        {
+            // The disks could not be synced; the VM is crashed either way and its files stay as they are.
+        }
         SetStatus(VmState.Crashed, $"vmm-fault: {exception.GetType().Name}", null);
         DrainCommands();
     }
@@ -214,6 +221,7 @@ public sealed class VmWorker
         {
             return new VmCommandResult(false, _status) { Refusal = exception.Message };
         }
+        Release();
         _execution = restored;
         _idle = false;
         _pauseAt = null;
@@ -229,6 +237,7 @@ public sealed class VmWorker
         PublishConsole();
         var consoleStart = Console.Written;
         _hostTime = default;
+        Release();
         _execution = _executions.Boot(_spec, _consoleSink);
         _idle = false;
         _baseline = null;
@@ -302,6 +311,14 @@ public sealed class VmWorker
         }
     }
 
+    /// <summary>Drops the machine: its disks are synced to their files and closed (a VM's data is durable once it stops).</summary>
+    private void Release()
+    {
+        var execution = _execution;
+        _execution = null;
+        execution?.Dispose();
+    }
+
     /// <summary>Ends the run: the last counters are kept, the machine is released.</summary>
     private void Halt(VmState state, string reason, int? exitCode)
     {
@@ -309,7 +326,7 @@ public sealed class VmWorker
         // client following the event stream sees the whole transcript, then the end.
         PublishConsole();
         PublishStatistics();
-        _execution = null;
+        Release();
         _baseline = null;
         _pauseAt = null;
         SetStatus(state, reason, exitCode);

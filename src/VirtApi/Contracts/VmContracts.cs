@@ -176,6 +176,7 @@ public sealed record ConsoleInputResponse(int Accepted);
 /// <param name="ConsoleBytesDropped">Console bytes dropped by the bounded buffer.</param>
 /// <param name="SilentFailures">Deprivileged sstatus/mstatus accesses the hardware completed without trapping (x86-legacy profile).</param>
 /// <param name="Vmm">What the VMM did; null in native mode, where no VMM is on any path.</param>
+/// <param name="Devices">The VM's devices (GET /api/v1/vms/{id}/devices) in its current or last run: exits, direct accesses, notifications, requests, bytes, and where a split back end ran.</param>
 public sealed record VmStatsResponse(
     Guid VmId,
     VmState State,
@@ -191,7 +192,8 @@ public sealed record VmStatsResponse(
     long ConsoleBytes,
     long ConsoleBytesDropped,
     ulong SilentFailures,
-    VmmStatsResponse? Vmm);
+    VmmStatsResponse? Vmm,
+    IReadOnlyList<VmDeviceStatistics> Devices);
 
 /// <summary>The VMM's counters (see <c>GET /api/v1/stats/descriptors</c> for each one's meaning).</summary>
 /// <param name="Traps">Traps into the VMM.</param>
@@ -230,8 +232,8 @@ public sealed record VmmMemoryStats(
     ulong ShadowFrames);
 
 /// <summary>One device's counters.</summary>
-/// <param name="Name">uart0, clint, plic, test-finisher, boot-rom.</param>
-/// <param name="Model">emulated.</param>
+/// <param name="Name">uart0, clint, plic, test-finisher, boot-rom, the VM's own devices (ata0, virtio-blk0 …), virtio-empty (probes of empty virtio slots).</param>
+/// <param name="Model">emulated or split.</param>
 /// <param name="Exits">Register accesses that exited to the VMM.</param>
 /// <param name="Bytes">Bytes those accesses moved.</param>
 public sealed record DeviceStatsResponse(string Name, string Model, ulong Exits, ulong Bytes);
@@ -240,7 +242,8 @@ public sealed record DeviceStatsResponse(string Name, string Model, ulong Exits,
 /// <param name="GuestCycles">Estimated cycles of guest work.</param>
 /// <param name="VmmCycles">Estimated cycles of VMM work, added per event.</param>
 /// <param name="HostSecondsInVmm">Host time measured in the VMM's handlers (the rest of hostSecondsRunning ran guest code).</param>
-public sealed record VmmCostStats(ulong GuestCycles, ulong VmmCycles, double HostSecondsInVmm);
+/// <param name="ServiceVmCycles">Estimated cycles of split back-end work done for this VM by the host's service VM (bare-metal hosts; on hosted hosts it is in vmmCycles).</param>
+public sealed record VmmCostStats(ulong GuestCycles, ulong VmmCycles, double HostSecondsInVmm, ulong ServiceVmCycles);
 
 /// <summary>What one counter of the statistics means.</summary>
 /// <param name="Name">Its path in the stats response (vmm.memory.hiddenFaults), or its family in /metrics.</param>

@@ -37,6 +37,17 @@ public static class MetricsApi
 
         var live = vms.Select(vm => (Vm: VmsApi.Live(vm, supervisor), Stats: supervisor.Find(vm.Id)?.Statistics ?? VmStatistics.Empty)).ToList();
         string VmLabels(Persistence.Entities.VmEntity vm) => $"vm=\"{vm.Name}\",id=\"{vm.Id}\"";
+        void DeviceFamily(string name, string help, Func<VmDeviceStatistics, ulong> value)
+        {
+            Family(name, "counter", help);
+            foreach (var (vm, stats) in live)
+            {
+                foreach (var device in stats.Devices ?? [])
+                {
+                    Sample(name, $"{VmLabels(vm)},device=\"{device.Name}\",model=\"{device.Model}\"", value(device));
+                }
+            }
+        }
 
         Family("virtapi_vm_state", "gauge", "1 for the state the VM is in.");
         foreach (var (vm, _) in live)
@@ -106,6 +117,9 @@ public static class MetricsApi
                 Sample("virtapi_vm_device_exits_total", $"{VmLabels(vm)},device=\"{device.Name}\",model=\"{device.Model}\"", device.Exits);
             }
         }
+        DeviceFamily("virtapi_vm_device_direct_accesses_total", "Register accesses that reached a VM device with no VMM on the path.", d => d.DirectAccesses);
+        DeviceFamily("virtapi_vm_device_requests_total", "Requests a VM device completed (virtio chains, ATA commands).", d => d.Requests);
+        DeviceFamily("virtapi_vm_device_bytes_total", "Payload bytes a VM device moved between guest and medium.", d => d.Bytes);
         Family("virtapi_host_memory_used_mib", "gauge", "Memory charged to the host by the VMs placed on it.");
         foreach (var host in hosts)
         {

@@ -40,8 +40,17 @@ public static class StatsApi
         new("vmm.devices[].exits", "accesses", "a guest access to the device's registers, trapped and emulated by the VMM", Vmm),
         new("vmm.devices[].bytes", "bytes", "bytes moved by those accesses", Vmm),
         new("vmm.cost.guestCycles", "cycles", "estimated: guest instructions at CostModel:GuestInstruction each", Vmm),
-        new("vmm.cost.vmmCycles", "cycles", "estimated: each VMM event at its CostModel cost (Trap, EmulatedInstruction, ReflectedTrap, HiddenFault, GuestWalkReference, ShadowFlush, ShadowInvalidation, DeviceExit), added where it happens", Vmm),
+        new("vmm.cost.vmmCycles", "cycles", "estimated: each VMM event at its CostModel cost (Trap, EmulatedInstruction, ReflectedTrap, HiddenFault, GuestWalkReference, ShadowFlush, ShadowInvalidation, DeviceExit, and a hosted host's split back-end work: BackEndBatch + BackEndRequest per request), added where it happens", Vmm),
         new("vmm.cost.hostSecondsInVmm", "seconds", "host time measured inside the VMM's trap handler", Vmm),
+        new("vmm.cost.serviceVmCycles", "cycles", "estimated: a bare-metal host's split back-end work in its service VM, BackEndBatch per batch plus BackEndRequest per request, added when the back end completes a batch", Vmm),
+        new("devices[].exits", "accesses", "a guest access to the VM device's registers, trapped and emulated by the VMM (emulated and split models)", Vmm),
+        new("devices[].directAccesses", "accesses", "a register access that reached the device straight from a hart, counted at the device's window on the bus (passthrough; every device in native)", All),
+        new("devices[].notifications", "writes", "a virtio QueueNotify write, counted by the transport", All),
+        new("devices[].requests", "requests", "a virtio descriptor chain returned in the used ring, or an ATA command executed or aborted, counted by the device", All),
+        new("devices[].bytes", "bytes", "payload moved between guest and medium, counted by the device as it moves it", All),
+        new("devices[].interrupts", "interrupts", "the device raising its interrupt line, counted by the device", All),
+        new("devices[].errors", "errors", "the device refusing the driver (virtio DEVICE_NEEDS_RESET, ATA ABRT), counted by the device", All),
+        new("devices[].backEndCycles", "cycles", "estimated: the split back end's work for this device, added when it completes a batch (vmm or service-vm per devices[].backEnd)", Vmm),
     ];
 
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder app)

@@ -229,7 +229,8 @@ public static class VmLifecycleApi
             worker?.Console.Written ?? 0,
             worker?.Console.Dropped ?? 0,
             stats.SilentFailures,
-            stats.Vmm is { } vmm ? ToResponse(vmm) : null);
+            stats.Vmm is { } vmm ? ToResponse(vmm) : null,
+            stats.Devices ?? []);
     }
 
     private static VmmStatsResponse ToResponse(VmmStatistics vmm) => new(
@@ -247,7 +248,7 @@ public static class VmLifecycleApi
             vmm.MachineFramesAllocated,
             vmm.ShadowFrames),
         [.. vmm.Devices.Select(d => new DeviceStatsResponse(d.Name, d.Model, d.Exits, d.Bytes))],
-        new VmmCostStats(vmm.GuestCycles, vmm.VmmCycles, vmm.HostSecondsInVmm));
+        new VmmCostStats(vmm.GuestCycles, vmm.VmmCycles, vmm.HostSecondsInVmm, vmm.ServiceVmCycles));
 
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> GetVmEvents(
         Guid id, VirtApiDbContext db, VmSupervisor supervisor, VmEventHub hub, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using VirtApi.Hypervisor.Statistics;
+using VirtApi.Machine.Board;
 using VirtApi.Machine.Bus;
 using VirtApi.Machine.Hart;
 
@@ -15,18 +16,33 @@ public sealed class EmulatedMmio
     private readonly VmmCounters _counters;
     private readonly CostModel _cost;
     private readonly (AddressRange Range, string Name)[] _names;
+    private readonly AddressRange[] _passthrough;
 
-    public EmulatedMmio(SystemBus bus, IEnumerable<(AddressRange Range, string Name)> devices, VmmCounters counters, CostModel cost)
+    public EmulatedMmio(SystemBus bus, IEnumerable<(AddressRange Range, string Name)> devices, VmmCounters counters, CostModel cost, IEnumerable<AddressRange>? passthrough = null)
     {
         _bus = bus;
         _counters = counters;
         _cost = cost;
         _names = [.. devices];
+        _passthrough = [.. passthrough ?? []];
         foreach (var (_, name) in _names)
         {
             // A restored VM's counters already hold its devices' counts; they go on from there.
             counters.Devices.TryAdd(name, new DeviceCounters());
         }
+    }
+
+    /// <summary>Whether <paramref name="address"/> lies in a passthrough device's window (mapped, never emulated).</summary>
+    public bool IsPassthrough(ulong address)
+    {
+        foreach (var range in _passthrough)
+        {
+            if (range.Contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Whether a device answers at guest-physical <paramref name="address"/>.</summary>
@@ -48,7 +64,7 @@ public sealed class EmulatedMmio
         if (opcode == 0x03 && funct3 != 7) // LOAD: lb lh lw ld lbu lhu lwu
         {
             size = 1 << (int)(funct3 & 3);
-            done = _bus.Read(address, size, out var value);
+            done = Read(address, size, out var value);
             if (done)
             {
                 hart[rd] = funct3 switch
@@ -63,7 +79,7 @@ public sealed class EmulatedMmio
         else if (opcode == 0x23 && funct3 <= 3) // STORE: sb sh sw sd
         {
             size = 1 << (int)funct3;
-            done = _bus.Write(address, size, hart[rs2]);
+            done = Write(address, size, hart[rs2]);
         }
         else if (opcode == 0x2f && (instruction >> 27) == 0x03) // SC to a device: no reservation can hold there, so it fails (rd = 1), as on the bare machine
         {
@@ -77,6 +93,21 @@ public sealed class EmulatedMmio
         Count(address, size);
         return done;
     }
+
+    // The VMM performs the access on the device model itself: a VM device's window on the bus counts
+    // accesses that come straight from a hart, and this one does not.
+    private bool Read(ulong address, int size, out ulong value)
+    {
+        value = 0;
+        return _bus.TryFindDevice(address, out var range, out var device) && range.Contains(address, size)
+            && Model(device!).Read(address - range.Start, size, out value);
+    }
+
+    private bool Write(ulong address, int size, ulong value) =>
+        _bus.TryFindDevice(address, out var range, out var device) && range.Contains(address, size)
+            && Model(device!).Write(address - range.Start, size, value);
+
+    private static IMmioDevice Model(IMmioDevice device) => device is AttachedDevice attached ? attached.Device : device;
 
     private void Count(ulong address, int size)
     {

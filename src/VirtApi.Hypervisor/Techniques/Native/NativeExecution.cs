@@ -1,8 +1,10 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Machine.Board;
 using VirtApi.Machine.Elf;
+using VirtApi.Machine.Memory;
 
 namespace VirtApi.Hypervisor.Techniques.Native;
 
@@ -13,16 +15,22 @@ namespace VirtApi.Hypervisor.Techniques.Native;
 public sealed class NativeExecution : IGuestExecution
 {
     private readonly VirtBoard _board;
+    private readonly VmDevices _devices;
 
-    private NativeExecution(VirtBoard board) => _board = board;
+    private NativeExecution(VirtBoard board, VmDevices devices)
+    {
+        _board = board;
+        _devices = devices;
+    }
 
     /// <summary>Builds the board for <paramref name="spec"/>, wires its UART to <paramref name="console"/> and loads the image.</summary>
     public static NativeExecution Boot(VmSpec spec, IConsoleOutput console)
     {
+        var image = ElfLoader.Parse(spec.Elf);
         var board = new VirtBoard(Config(spec));
         Bind(board, spec, console);
-        board.Load(ElfLoader.Parse(spec.Elf));
-        return new NativeExecution(board);
+        board.Load(image);
+        return new NativeExecution(board, Devices(board, spec, console, null));
     }
 
     /// <summary>The board a snapshot was taken of, with its memory, bound to <paramref name="console"/>.</summary>
@@ -35,8 +43,12 @@ public sealed class NativeExecution : IGuestExecution
             board.Bus.Ram.RestoreFrame(page.Address, page.Bytes);
         }
         board.Bus.Ram.ClearDirtyFrames();
-        return new NativeExecution(board);
+        return new NativeExecution(board, Devices(board, spec, console, state.Devices));
     }
+
+    /// <summary>The VM's devices, simply on the bus: no VMM on any path, so every register access is direct.</summary>
+    private static VmDevices Devices(VirtBoard board, VmSpec spec, IConsoleOutput console, DeviceSetState? state) =>
+        VmDevices.Attach(board, new RamGuestMemory(board.Bus.Ram), spec, console, state, vmm: null, CostModel.Default);
 
     private static MachineConfig Config(VmSpec spec) => new()
     {
@@ -61,7 +73,9 @@ public sealed class NativeExecution : IGuestExecution
 
     public int FeedConsole(ReadOnlySpan<byte> bytes) => _board.Uart.Receive(bytes);
 
-    public VmStatistics CaptureStatistics() => MachineStatistics.Capture(_board);
+    public VmStatistics CaptureStatistics() => MachineStatistics.Capture(_board) with { Devices = _devices.Statistics(vmm: null) };
+
+    public void Dispose() => _devices.Dispose();
 
     /// <summary>Guest-physical is the machine's address here: RAM's frames and its dirty log are the guest's own.</summary>
     public VmCapture Capture(SnapshotScope scope) => new(
@@ -72,6 +86,7 @@ public sealed class NativeExecution : IGuestExecution
             Vcpus = _board.Harts.Count,
             GuestMemoryBytes = _board.Bus.Ram.Size,
             Board = _board.Save(),
+            Devices = _devices.Set.Save(),
         },
         GuestMemoryCapture.Pages(_board.Bus.Ram, scope, () => _board.Bus.Ram.TouchedFrames().Select(f => (f.Address, f.Address)), address => address),
         scope);

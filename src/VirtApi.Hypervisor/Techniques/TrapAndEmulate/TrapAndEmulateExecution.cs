@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Devices.Emulated;
 using VirtApi.Hypervisor.Memory;
 using VirtApi.Hypervisor.Snapshots;
@@ -26,10 +27,12 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
     private readonly P2mMap _p2m;
     private readonly MachineFramePool _tables;
     private readonly CostModel _cost;
+    private readonly VmDevices _devices;
 
-    private TrapAndEmulateExecution(VirtBoard board, TrapAndEmulateVmm vmm, P2mMap p2m, MachineFramePool tables, CostModel cost)
+    private TrapAndEmulateExecution(VirtBoard board, TrapAndEmulateVmm vmm, P2mMap p2m, MachineFramePool tables, CostModel cost, VmDevices devices)
     {
         _board = board;
+        _devices = devices;
         _vmm = vmm;
         _p2m = p2m;
         _tables = tables;
@@ -47,18 +50,19 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         var p2m = new P2mMap(VirtBoard.RamBase, guestBytes, new MachineFramePool(ram, VirtBoard.RamBase, guestBytes));
         var tables = TablesPool(ram, spec);
         var counters = new VmmCounters();
-        var vmm = new TrapAndEmulateVmm(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost), counters, cost);
-        Bind(board, spec, console);
-
         var image = ElfLoader.Parse(spec.Elf);
         ElfLoader.CheckFits(image, VirtBoard.RamBase, guestBytes);
+        var devices = VmDevices.Attach(board, new P2mGuestMemory(p2m, ram), spec, console, null, counters, cost);
+        var vmm = new TrapAndEmulateVmm(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost, devices), counters, cost);
+        Bind(board, spec, console);
+
         foreach (var segment in image.Segments)
         {
             LoadSegment(p2m, ram, segment.Address, segment.Data);
         }
         board.InstallFirmware(image, guestToMachine: address => p2m.TryTranslate(address, out var machine) ? machine : address);
         vmm.Start(BootRom.Address);
-        return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost);
+        return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost, devices);
     }
 
     /// <summary>
@@ -83,11 +87,12 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         }
         var tables = TablesPool(ram, spec);
         var counters = VmmCounters.Restore(saved.Counters);
-        var vmm = TrapAndEmulateVmm.Restore(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost), counters, cost, saved);
+        var devices = VmDevices.Attach(board, new P2mGuestMemory(p2m, ram), spec, console, state.Devices, counters, cost);
+        var vmm = TrapAndEmulateVmm.Restore(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost, devices), counters, cost, saved);
         Bind(board, spec, console);
         vmm.Reenter();
         ram.ClearDirtyFrames();
-        return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost);
+        return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost, devices);
     }
 
     /// <summary>The host board: guest RAM followed by the VMM's shadow pool.</summary>
@@ -103,7 +108,9 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         return new MachineFramePool(ram, VirtBoard.RamBase + guestBytes, ShadowPoolBytes(guestBytes, spec.Vcpus));
     }
 
-    private static EmulatedMmio Mmio(VirtBoard board, VmmCounters counters, CostModel cost) => new(board.Bus, Devices(), counters, cost);
+    /// <summary>The VMM's device emulation: the board's devices and the VM's, but for passthrough ones, which it maps instead.</summary>
+    private static EmulatedMmio Mmio(VirtBoard board, VmmCounters counters, CostModel cost, VmDevices devices) =>
+        new(board.Bus, BoardDevices().Concat(devices.Trapped()), counters, cost, devices.Passthrough());
 
     /// <summary>What the host binds to the board: the console, and the CPU profile of its harts.</summary>
     private static void Bind(VirtBoard board, VmSpec spec, IConsoleOutput console)
@@ -116,7 +123,7 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
     }
 
     /// <summary>The emulated devices of the virt board by name, for the per-device counters.</summary>
-    private static IEnumerable<(AddressRange, string)> Devices() =>
+    private static IEnumerable<(AddressRange, string)> BoardDevices() =>
     [
         (new AddressRange(VirtBoard.UartBase, Uart16550.Size), "uart0"),
         (new AddressRange(VirtBoard.ClintBase, Clint.Size), "clint"),
@@ -166,6 +173,7 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
             Vcpus = _board.Harts.Count,
             GuestMemoryBytes = _p2m.GuestBytes,
             Board = _board.Save(),
+            Devices = _devices.Set.Save(),
             TrapAndEmulate = _vmm.Save(),
         };
         return new VmCapture(state, pages, scope);
@@ -198,16 +206,20 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
             counters.GuestWalkReferences,
             _p2m.FramesAllocated,
             _tables.InUse,
-            [.. counters.Devices.Select(d => new DeviceStatistics(d.Key, "emulated", d.Value.Exits, d.Value.Bytes))],
+            [.. counters.Devices.Select(d => new DeviceStatistics(d.Key, _devices.ModelName(d.Key), d.Value.Exits, d.Value.Bytes))],
             _board.InstructionsRetired * _cost.GuestInstruction,
             counters.VmmCycles,
-            counters.HostSecondsInVmm);
+            counters.HostSecondsInVmm,
+            counters.ServiceVmCycles);
         return machine with
         {
             InstructionsByPrivilege = CounterNames.ByPrivilege(byPrivilege),
             TrapsByCause = CounterNames.ByName<Machine.Traps.ExceptionCause>(counters.ReflectedExceptions),
             InterruptsByCause = CounterNames.ByName<Machine.Traps.InterruptCause>(counters.ReflectedInterrupts),
             Vmm = vmm,
+            Devices = _devices.Statistics(counters),
         };
     }
+
+    public void Dispose() => _devices.Dispose();
 }

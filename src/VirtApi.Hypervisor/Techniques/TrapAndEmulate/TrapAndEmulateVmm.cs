@@ -412,6 +412,14 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
             shadow.Fill(address, guestPhysical, permissions & (Sv39.PteR | Sv39.PteX));
             return;
         }
+        if (access != AccessType.Fetch && _mmio.IsPassthrough(guestPhysical))
+        {
+            // A passthrough device's page is mapped into the guest at its own address, for data only:
+            // from now on its register accesses reach the device with no VMM on the path.
+            CheckProgress(hart, address);
+            shadow.Fill(address, guestPhysical, permissions & (Sv39.PteR | Sv39.PteW));
+            return;
+        }
         if (access != AccessType.Fetch && _mmio.IsDevice(guestPhysical) && ReadInstruction(vhart, out var inst, out var length)
             && _mmio.TryAccess(hart, inst, guestPhysical))
         {

@@ -57,3 +57,14 @@ public interface IVirtioTransport
     /// </summary>
     void Service(int queueIndex);
 }
+
+/// <summary>
+/// Where a device's back end runs (DESIGN.md "Device virtualization: split"): it hears of each batch the
+/// back end completes, so a hypervisor can charge that work to the VMM (hosted) or the host's service
+/// VM (bare-metal) at the moment it is done.
+/// </summary>
+public interface IVirtioBackEndObserver
+{
+    /// <summary>The back end completed <paramref name="requests"/> descriptor chains in one pass over a queue.</summary>
+    void BatchServiced(int requests);
+}

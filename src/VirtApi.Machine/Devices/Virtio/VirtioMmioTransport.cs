@@ -126,6 +126,9 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtioTransport
 
     public VirtioCounters Counters { get; private set; } = new();
 
+    /// <summary>Told of every batch the back end completes, where a hypervisor charges the work; a host binding, not saved.</summary>
+    public IVirtioBackEndObserver? BackEnd { get; set; }
+
     /// <summary>The device status field (§2.1), DEVICE_NEEDS_RESET included.</summary>
     public uint Status => _status;
 
@@ -533,6 +536,7 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtioTransport
         if (completed > 0)
         {
             Counters.Batches++;
+            BackEnd?.BatchServiced(completed);
             var wanted = queue.WantsNotification(_memory, out var readable);
             broken |= !readable;
             if (wanted)
