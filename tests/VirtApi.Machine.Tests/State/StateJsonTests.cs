@@ -83,11 +83,11 @@ public sealed class StateJsonTests
 
     internal static PlicState Plic() => new()
     {
-        Priority = Distinct(Devices.Plic.SourceCount, i => (uint)(i % 8)),
-        Level = Distinct(Devices.Plic.SourceCount, i => i % 3 == 0),
-        Pending = Distinct(Devices.Plic.SourceCount, i => i % 5 == 0),
-        Claimed = Distinct(Devices.Plic.SourceCount, i => i % 7 == 0),
-        Enable = Distinct(4, c => Distinct(Devices.Plic.SourceCount / 32, w => (uint)((c * 3) + w + 1) * 0x1001_0001u)),
+        Priority = Distinct(Machine.Devices.Plic.SourceCount, i => (uint)(i % 8)),
+        Level = Distinct(Machine.Devices.Plic.SourceCount, i => i % 3 == 0),
+        Pending = Distinct(Machine.Devices.Plic.SourceCount, i => i % 5 == 0),
+        Claimed = Distinct(Machine.Devices.Plic.SourceCount, i => i % 7 == 0),
+        Enable = Distinct(4, c => Distinct(Machine.Devices.Plic.SourceCount / 32, w => (uint)((c * 3) + w + 1) * 0x1001_0001u)),
         Threshold = [0, 1, 2, 7],
     };
 
