@@ -6,7 +6,10 @@ namespace VirtApi.Machine.Devices.Block;
 /// </summary>
 public interface IBlockStore
 {
-    /// <summary>Sectors of 512 bytes.</summary>
+    /// <summary>Bytes per sector: what virtio-blk counts in (virtio 1.2 §5.2.6) and an ATA sector of 256 words (ATA/ATAPI-6 3.1.41).</summary>
+    const int SectorSize = 512;
+
+    /// <summary>Sectors of <see cref="SectorSize"/> bytes.</summary>
     ulong SectorCount { get; }
 
     /// <summary>Reads whole sectors starting at <paramref name="sector"/> into <paramref name="destination"/> (a multiple of 512 bytes); false when out of range.</summary>

@@ -7,7 +7,7 @@ namespace VirtApi.Machine.Devices.Block;
 /// </summary>
 public sealed class MemoryBlockStore : IBlockStore
 {
-    public const int SectorSize = 512;
+    public const int SectorSize = IBlockStore.SectorSize;
     private const int ChunkSectors = 8;
     private const int ChunkSize = ChunkSectors * SectorSize;
 
