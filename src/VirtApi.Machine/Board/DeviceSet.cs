@@ -84,7 +84,7 @@ public sealed class AttachedDevice : IMmioDevice
     public DeviceActivity Activity() => Device switch
     {
         VirtioMmioTransport v => new(DirectAccesses, v.Counters.Notifications, v.Counters.Requests, v.Counters.BytesTransferred, v.Counters.InterruptsRaised, v.Counters.DeviceErrors),
-        AtaController a => new(DirectAccesses, 0, a.Commands, a.BytesTransferred, a.InterruptsRaised, a.DeviceErrors),
+        AtaController a => new(DirectAccesses, 0, a.Counters.Commands, a.Counters.BytesTransferred, a.Counters.InterruptsRaised, a.Counters.DeviceErrors),
         _ => new(DirectAccesses, 0, 0, 0, 0, 0),
     };
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using VirtApi.Hypervisor.Devices;
+using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 
@@ -147,7 +148,7 @@ public sealed partial class DeviceModelTests : IDisposable
         {
             execution.Run(point - execution.InstructionsRetired);
         }
-        var capture = execution.Capture(Snapshots.SnapshotScope.Full);
+        var capture = execution.Capture(SnapshotScope.Full);
         // Disks' contents are not in a snapshot: the clone gets copies of the files as they were then.
         var copies = devices.Select(d => d with { Disk = d.Disk! with { Path = d.Disk.Path + ".copy" } }).ToArray();
         foreach (var device in devices)
@@ -155,7 +156,7 @@ public sealed partial class DeviceModelTests : IDisposable
             File.Copy(device.Disk!.Path, device.Disk.Path + ".copy");
         }
         var clone = new Transcript(original.Text);
-        var state = Snapshots.SnapshotFormat.Deserialize(Snapshots.SnapshotFormat.Serialize(capture.State));
+        var state = SnapshotFormat.Deserialize(SnapshotFormat.Serialize(capture.State));
         using (var restored = new GuestExecutionFactory().Restore(spec with { Devices = copies }, state, capture.Pages, clone))
         {
             while (restored.Run(1_000_000).Outcome == GuestRunOutcome.SliceDone)
