@@ -56,7 +56,7 @@ public sealed partial class DeviceModelTests : IDisposable
     {
         var emulated = GuestRun.Run(Demo, CpuMode.TrapAndEmulate, devices: [Disk("ata0", DeviceModel.Emulated, 0)]);
         var split = GuestRun.Run(Demo, CpuMode.TrapAndEmulate, devices: [Disk("virtio-blk0", DeviceModel.Split, 0)]);
-        var passthrough = GuestRun.Run(Demo, CpuMode.TrapAndEmulate, devices: [Disk("ata0", DeviceModel.Passthrough, 0)]);
+        var passthrough = GuestRun.Run(Demo, CpuMode.TrapAndEmulate, devices: [Disk("ata0", DeviceModel.Passthrough, 0, "host-sda.img")]);
 
         var e = Device(emulated, "ata0");
         var s = Device(split, "virtio-blk0");
