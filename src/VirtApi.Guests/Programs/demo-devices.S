@@ -468,8 +468,13 @@ virtio_init:
     lw t1, VIO_DEVICE_FEATURES(a0)
     andi t1, t1, 1
     beqz t1, 9f
-    sw zero, VIO_DRIVER_FEATURES_SEL(a0)   # accept VIRTIO_F_VERSION_1 and nothing else
-    sw zero, VIO_DRIVER_FEATURES(a0)
+    sw zero, VIO_DEVICE_FEATURES_SEL(a0)   # features 0-31: VIRTIO_BLK_F_FLUSH is bit 9
+    lw t2, VIO_DEVICE_FEATURES(a0)
+    andi t2, t2, 0x200               # the flush request is ours to send only if negotiated (virtio 1.2 §5.2.6.2)
+    sw zero, VIO_DRIVER_FEATURES_SEL(a0)   # accept VIRTIO_F_VERSION_1, and VIRTIO_BLK_F_FLUSH when offered
+    sw t2, VIO_DRIVER_FEATURES(a0)
+    la t3, flush_negotiated
+    sd t2, 0(t3)
     sw t0, VIO_DRIVER_FEATURES_SEL(a0)
     sw t0, VIO_DRIVER_FEATURES(a0)
     li t0, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK
@@ -653,9 +658,14 @@ virtio_transfer:
     addi sp, sp, 48
     ret
 
-# virtio_flush(a0 = base): one VIRTIO_BLK_T_FLUSH request
+# virtio_flush(a0 = base): one VIRTIO_BLK_T_FLUSH request, when VIRTIO_BLK_F_FLUSH was negotiated
 virtio_flush:
-    addi sp, sp, -16
+    la t0, flush_negotiated
+    ld t0, 0(t0)
+    bnez t0, 1f
+    li a0, 0                         # a device without a write cache: writes are already durable
+    ret
+1:  addi sp, sp, -16
     sd ra, 8(sp)
     sd s0, 0(sp)
     mv s0, a0
@@ -913,6 +923,7 @@ s_trap: .asciz "trap "
 probe_fault: .dword 0
 avail_next: .dword 0                 # avail.idx as the driver counts it, published by virtio_submit
 used_seen: .dword 0                  # used.idx once the last batch is done
+flush_negotiated: .dword 0           # the device offered VIRTIO_BLK_F_FLUSH and the driver took it
 
     .bss
     .align 12
