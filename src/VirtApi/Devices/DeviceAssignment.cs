@@ -34,6 +34,10 @@ internal static class DeviceAssignment
         VirtApiDbContext db, string vmName, Guid? hostId, IReadOnlyCollection<VmDeviceEntity> existing, IReadOnlyList<AttachDeviceRequest> requests,
         Func<int, string> field, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (requests.Count == 0)
+        {
+            return new Plan([], hostId, null, null);
+        }
         var wanted = requests.Select(r => r.HostDeviceId).OfType<Guid>().Distinct().ToList();
         var hostDevices = wanted.Count == 0
             ? []
