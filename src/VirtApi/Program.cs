@@ -15,6 +15,7 @@ app.MapInfo();
 app.MapHosts();
 app.MapImages();
 app.MapVms();
+app.MapDevices();
 app.MapVmLifecycle();
 app.MapSnapshots();
 app.MapStats();

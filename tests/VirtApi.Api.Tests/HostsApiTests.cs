@@ -169,6 +169,49 @@ public sealed class HostsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task HostBlockDevices_HaveASize_SeededOrGivenOrDefault64_AndNoHolderYet()
+    {
+        var hosts = await _client.GetFromJsonAsync<JsonElement>("/api/v1/hosts");
+        var seeded = hosts.EnumerateArray().SelectMany(h => h.GetProperty("devices").EnumerateArray())
+            .ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("sizeMiB").ValueKind == JsonValueKind.Null ? (int?)null : d.GetProperty("sizeMiB").GetInt32());
+        Assert.Equal(256, seeded["nvme0"]);
+        Assert.Equal(64, seeded["sda"]);
+        Assert.Null(seeded["eth0"]);
+        Assert.Null(seeded["ttys1"]);
+
+        var response = await _client.PostAsJsonAsync("/api/v1/hosts", new
+        {
+            name = "host-sizes",
+            physicalCpus = 2,
+            memoryMiB = 1024,
+            hypervisorType = "hosted",
+            devices = new object[] { new { kind = "block", name = "big", sizeMiB = 4096 }, new { kind = "block", name = "small" }, new { kind = "console", name = "tty0" } },
+        });
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(
+            [("big", "4096"), ("small", "64"), ("tty0", "null")],
+            created.GetProperty("devices").EnumerateArray().Select(d => (d.GetProperty("name").GetString()!, d.GetProperty("sizeMiB").GetRawText())).ToArray());
+        Assert.All(created.GetProperty("devices").EnumerateArray(), d => Assert.Equal(JsonValueKind.Null, d.GetProperty("assignedVmId").ValueKind));
+    }
+
+    [Fact]
+    public async Task HostDeviceSize_OnANonBlockDeviceOrOutOfRange_Is400NamingTheDevice()
+    {
+        var response = await _client.PostAsJsonAsync("/api/v1/hosts", new
+        {
+            name = "host-c",
+            physicalCpus = 2,
+            memoryMiB = 1024,
+            hypervisorType = "hosted",
+            devices = new object[] { new { kind = "block", name = "sda", sizeMiB = 0 }, new { kind = "net", name = "eth0", sizeMiB = 64 }, new { kind = "block", name = "sdb", sizeMiB = 4097 } },
+        });
+        var problem = await response.ReadProblemAsync(HttpStatusCode.BadRequest, "validation-failed");
+        Assert.Equal(["must be between 1 and 4096, was 0"], problem.ErrorsFor("devices[0].sizeMiB"));
+        Assert.Equal(["only a block device has a size; this is a net device"], problem.ErrorsFor("devices[1].sizeMiB"));
+        Assert.Equal(["must be between 1 and 4096, was 4097"], problem.ErrorsFor("devices[2].sizeMiB"));
+    }
+
+    [Fact]
     public async Task GetHost_WithUnknownId_Is404Problem()
     {
         var response = await _client.GetAsync($"/api/v1/hosts/{Guid.NewGuid()}");

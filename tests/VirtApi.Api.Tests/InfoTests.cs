@@ -79,7 +79,9 @@ public sealed class InfoTests : IClassFixture<VirtApiFactory>
         Assert.Equal(["native", "trap-and-emulate"], Available(info.GetProperty("cpuModes")));
         Assert.Equal(["riscv", "x86-legacy"], Available(info.GetProperty("cpuProfiles")));
         Assert.Equal(["direct", "shadow"], Available(info.GetProperty("memoryModes")));
-        Assert.Empty(Available(info.GetProperty("deviceModels")));
+        Assert.Equal(["emulated", "split", "passthrough"], Available(info.GetProperty("deviceModels")));
+        Assert.Equal(["console", "block", "net"], Names(info.GetProperty("deviceKinds")));
+        Assert.Equal(["console", "block"], Available(info.GetProperty("deviceKinds")));
         foreach (var capability in info.GetProperty("cpuModes").EnumerateArray())
         {
             Assert.True(capability.TryGetProperty("available", out var available) && available.ValueKind is JsonValueKind.True or JsonValueKind.False);

@@ -76,4 +76,43 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(System.Net.HttpStatusCode.OK, (await again.PostAsync($"/api/v1/snapshots/{diff}/restore", null)).StatusCode);
         Assert.Equal(reference, before + await again.FinishAsync(vm));
     }
+
+    [Fact]
+    public async Task AfterARestart_DevicesKeepTheirSlotsNamesAndHostDevices_AndTheFreedSlotIsStillFree()
+    {
+        Guid vm, hostId, disk;
+        (string, int)[] before;
+        using (var first = VirtApiFactory.OnDatabase(_databasePath))
+        {
+            var client = first.CreateClient();
+            var host = await client.CreateHostAsync("restart-host");
+            (hostId, disk) = (host.Id(), host.HostDevice("disk0"));
+            vm = (await client.CreateVmAsync(new
+            {
+                name = "with-devices",
+                imageId = await client.ImageIdAsync("hello"),
+                memoryMiB = 16,
+                hostId,
+                devices = new object[]
+                {
+                    new { kind = "block", model = "split", sizeMiB = 2 },
+                    new { kind = "console", model = "split" },
+                    new { kind = "block", model = "passthrough", hostDeviceId = disk },
+                },
+            })).Id();
+            var console = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/vms/{vm}/devices")).GetProperty("items").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "virtio-console1");
+            await client.DetachAsync(vm, console.Id());
+            await client.AttachedAsync(vm, new { kind = "console", model = "emulated" });
+            before = await client.DeviceNamesAsync(vm);
+            Assert.Equal([("ata0", 0), ("virtio-blk0", 0), ("uart2", 1)], before);
+        }
+
+        using var second = VirtApiFactory.OnDatabase(_databasePath);
+        var again = second.CreateClient();
+        Assert.Equal(before, await again.DeviceNamesAsync(vm));
+        Assert.Equal(vm, await again.AssignedVmAsync(hostId, disk));
+        Assert.Equal(2, (await again.GetVmAsync(vm)).GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "virtio-blk0").GetProperty("sizeMiB").GetInt32());
+        var next = await again.AttachedAsync(vm, new { kind = "console", model = "split" });
+        Assert.Equal("virtio-console1", next.GetProperty("name").GetString());
+    }
 }

@@ -228,9 +228,9 @@ public sealed class SnapshotsApiTests : IClassFixture<VirtApiFactory>
         await (await ImportAsync(remote, damaged)).ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid-snapshot-file");
         await (await ImportAsync(remote, "not a snapshot"u8.ToArray())).ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid-snapshot-file");
         var future = (byte[])file.Clone();
-        future[8] = 2;
+        future[8] = 3;
         var version = await (await ImportAsync(remote, future)).ProblemAsync(HttpStatusCode.UnprocessableEntity, "invalid-snapshot-file");
-        Assert.Contains("version 2", version.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("version 3", version.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(count, (await remote.GetFromJsonAsync<JsonElement>("/api/v1/snapshots")).GetProperty("items").GetArrayLength());
     }
 

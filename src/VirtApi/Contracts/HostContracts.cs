@@ -36,6 +36,10 @@ public sealed record HostDeviceRequest
     /// <summary>DNS label, unique within the host.</summary>
     /// <example>nvme0</example>
     public string? Name { get; init; }
+
+    /// <summary>Block devices only: the size of its backing file, 1–4096 MiB; default 64.</summary>
+    /// <example>64</example>
+    public int? SizeMiB { get; init; }
 }
 
 /// <summary>A host as the API shows it.</summary>
@@ -63,7 +67,9 @@ public sealed record HostResponse(
 /// <param name="Id">The device's id (used to assign it to a VM).</param>
 /// <param name="Kind">block, net or console.</param>
 /// <param name="Name">The device's name on the host.</param>
-public sealed record HostDeviceResponse(Guid Id, DeviceKind Kind, string Name);
+/// <param name="SizeMiB">A block device's size; null for other kinds.</param>
+/// <param name="AssignedVmId">The VM it is passed through to; null while it is free.</param>
+public sealed record HostDeviceResponse(Guid Id, DeviceKind Kind, string Name, int? SizeMiB, Guid? AssignedVmId);
 
 /// <summary>How much of a host its VMs use.</summary>
 /// <param name="MemoryUsedMiB">Memory charged to the host by its VMs.</param>

@@ -9,6 +9,7 @@ namespace VirtApi.Contracts;
 /// <param name="CpuProfiles">CPU profiles (cpu.profile).</param>
 /// <param name="MemoryModes">Memory virtualization techniques (memory.mode).</param>
 /// <param name="DeviceModels">Device virtualization models (devices[].model).</param>
+/// <param name="DeviceKinds">Device kinds (devices[].kind) and whether this build has a device model for each.</param>
 public sealed record InfoResponse(
     string Name,
     string Version,
@@ -17,7 +18,8 @@ public sealed record InfoResponse(
     IReadOnlyList<Capability> CpuModes,
     IReadOnlyList<Capability> CpuProfiles,
     IReadOnlyList<Capability> MemoryModes,
-    IReadOnlyList<Capability> DeviceModels);
+    IReadOnlyList<Capability> DeviceModels,
+    IReadOnlyList<Capability> DeviceKinds);
 
 /// <summary>The emulated board.</summary>
 /// <param name="Isa">The instruction set of every hart.</param>

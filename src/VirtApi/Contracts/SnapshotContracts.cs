@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Persistence.Entities;
 
@@ -50,7 +51,29 @@ public sealed record SnapshotResponse(
     DateTimeOffset CreatedAt);
 
 /// <summary>The definition a snapshot was taken under.</summary>
-public sealed record SnapshotDefinitionResponse(Guid ImageId, int Vcpus, int MemoryMiB, CpuConfigResponse Cpu, MemoryConfigResponse Memory, long? InstructionBudget);
+/// <param name="ImageId">The image.</param>
+/// <param name="Vcpus">Virtual CPUs.</param>
+/// <param name="MemoryMiB">Guest memory in MiB.</param>
+/// <param name="Cpu">CPU virtualization.</param>
+/// <param name="Memory">Memory virtualization.</param>
+/// <param name="InstructionBudget">Instruction budget per run, or null.</param>
+/// <param name="Devices">The VM's devices, by slot (their disks' contents are not part of the snapshot).</param>
+public sealed record SnapshotDefinitionResponse(
+    Guid ImageId,
+    int Vcpus,
+    int MemoryMiB,
+    CpuConfigResponse Cpu,
+    MemoryConfigResponse Memory,
+    long? InstructionBudget,
+    IReadOnlyList<SnapshotDeviceResponse> Devices);
+
+/// <summary>A device of the VM a snapshot was taken of.</summary>
+/// <param name="Kind">console or block.</param>
+/// <param name="Model">emulated or split (a VM with a passthrough device cannot be snapshotted).</param>
+/// <param name="Slot">Its slot.</param>
+/// <param name="Name">Its name (virtio-blk0, ata1 ...).</param>
+/// <param name="SizeMiB">A block device's disk size; null for a console.</param>
+public sealed record SnapshotDeviceResponse(DeviceKind Kind, DeviceModel Model, int Slot, string Name, int? SizeMiB);
 
 /// <summary>A VM's snapshots, oldest first.</summary>
 public sealed record SnapshotList(IReadOnlyList<SnapshotResponse> Items);

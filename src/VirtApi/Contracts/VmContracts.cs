@@ -35,8 +35,14 @@ public sealed record CreateVmRequest
     public long? InstructionBudget { get; init; }
 
     /// <summary>
-    /// Clone: the new VM gets the snapshot's definition (image, vCPUs, memory, modes, budget: leave
-    /// them out) and its machine, and starts paused at the saved point (stopped, for a snapshot without a machine).
+    /// Devices to attach, each as <c>POST /api/v1/vms/{id}/devices</c> takes it and checked the same
+    /// way; all are attached or, if one is refused, no VM is created. Default none.
+    /// </summary>
+    public IReadOnlyList<AttachDeviceRequest>? Devices { get; init; }
+
+    /// <summary>
+    /// Clone: the new VM gets the snapshot's definition (image, vCPUs, memory, modes, budget, devices:
+    /// leave them out) and its machine, and starts paused at the saved point (stopped, for a snapshot without a machine).
     /// </summary>
     public Guid? FromSnapshotId { get; init; }
 }
@@ -93,6 +99,7 @@ public sealed record MemoryConfig
 /// <param name="Cpu">CPU virtualization.</param>
 /// <param name="Memory">Memory virtualization.</param>
 /// <param name="InstructionBudget">Instruction budget per run, or null.</param>
+/// <param name="Devices">Its devices beyond the board's own, by slot.</param>
 /// <param name="State">created, running, paused, stopped, crashed or migrating.</param>
 /// <param name="StateReason">Why it is in that state (guest-power-off, instruction-budget, host-restart, a crash reason...).</param>
 /// <param name="ExitCode">The guest's exit code after it powered off.</param>
@@ -110,6 +117,7 @@ public sealed record VmResponse(
     CpuConfigResponse Cpu,
     MemoryConfigResponse Memory,
     long? InstructionBudget,
+    IReadOnlyList<VmDeviceResponse> Devices,
     VmState State,
     string? StateReason,
     int? ExitCode,

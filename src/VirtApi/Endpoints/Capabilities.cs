@@ -1,4 +1,6 @@
 using VirtApi.Contracts;
+using VirtApi.Devices;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Persistence;
 
@@ -6,8 +8,8 @@ namespace VirtApi.Endpoints;
 
 /// <summary>
 /// The catalogue of DESIGN.md's techniques. Whether one is available comes from
-/// <see cref="TechniqueCatalog"/>, the same table VM validation uses, so /info and a 422
-/// mode-unavailable can never disagree.
+/// <see cref="TechniqueCatalog"/> and <see cref="DeviceRules"/>, the same tables VM and device
+/// validation use, so /info and a 422 mode-unavailable or device-kind-unavailable can never disagree.
 /// </summary>
 public static class Capabilities
 {
@@ -34,12 +36,23 @@ public static class Capabilities
         Memory(MemoryMode.Paravirtual, "Guest page tables hold machine frames, changed through validated mmu_update hypercalls."),
     ];
 
+    /// <summary>Every model is accepted for every kind that has a device model (<see cref="DeviceKinds"/>).</summary>
     public static IReadOnlyList<Capability> DeviceModels { get; } =
     [
-        new("emulated", false, "Legacy register-level devices (UART 16550A, ATA PIO); every register access exits to the VMM."),
-        new("split", false, "virtio-mmio front end in the guest, back end in the VMM or service VM; one exit per batch."),
-        new("passthrough", false, "A host's physical device mapped straight into one guest; no VMM on the path."),
+        new(EnumNames.ToName(DeviceModel.Emulated), true, "Legacy register-level devices (UART 16550A, ATA PIO) in the four legacy slots; every register access exits to the VMM."),
+        new(EnumNames.ToName(DeviceModel.Split), true, "virtio-mmio front end in the guest (eight slots), back end in the VMM or service VM; one exit per batch."),
+        new(EnumNames.ToName(DeviceModel.Passthrough), true, "A host's physical device mapped straight into one guest (a legacy slot); no VMM on the path; no snapshot or live migration."),
     ];
+
+    public static IReadOnlyList<Capability> DeviceKinds { get; } =
+    [
+        Kind(DeviceKind.Console, "A serial console: a 16550A UART (uart1-uart4) or virtio-console."),
+        Kind(DeviceKind.Block, "A disk backed by a file in the data folder: ATA PIO (ata0-ata3) or virtio-blk."),
+        Kind(DeviceKind.Net, "A network interface (optional in the design; no device model in this build)."),
+    ];
+
+    private static Capability Kind(DeviceKind kind, string description) =>
+        new(EnumNames.ToName(kind), DeviceRules.HasModel(kind), description);
 
     private static Capability Cpu(CpuMode mode, string description) =>
         new(EnumNames.ToName(mode), TechniqueCatalog.IsImplemented(mode), description);

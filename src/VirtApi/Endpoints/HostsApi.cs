@@ -17,11 +17,11 @@ public static class HostsApi
         group.MapGet("/", ListHosts)
             .WithName(nameof(ListHosts))
             .WithSummary("List hosts")
-            .WithDescription("Every host with its capacity, usage and physical devices, ordered by name.");
+            .WithDescription("Every host with its capacity, usage and physical devices (each with the VM it is passed through to, if any), ordered by name.");
         group.MapPost("/", CreateHost)
             .WithName(nameof(CreateHost))
             .WithSummary("Add a host")
-            .WithDescription("Adds a physical host. The name must be a unique DNS label.")
+            .WithDescription("Adds a physical host with its devices (block, net, console; a block device has a size, default 64 MiB). The name must be a unique DNS label.")
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id:guid}", GetHost)
             .WithName(nameof(GetHost))
@@ -39,7 +39,8 @@ public static class HostsApi
     public static async Task<Ok<List<HostResponse>>> ListHosts(VirtApiDbContext db, CancellationToken cancellationToken)
     {
         var hosts = await db.Hosts.AsNoTracking().Include(h => h.Devices).OrderBy(h => h.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(hosts.Select(HostRules.ToResponse).ToList());
+        var holders = await HoldersAsync(db, null, cancellationToken);
+        return TypedResults.Ok(hosts.Select(h => HostRules.ToResponse(h, holders)).ToList());
     }
 
     public static async Task<Results<Created<HostResponse>, ValidationProblem, ProblemHttpResult>> CreateHost(
@@ -71,13 +72,13 @@ public static class HostsApi
             }
             throw;
         }
-        return TypedResults.Created($"/api/v1/hosts/{host.Id}", HostRules.ToResponse(host));
+        return TypedResults.Created($"/api/v1/hosts/{host.Id}", HostRules.ToResponse(host, new Dictionary<Guid, Guid>()));
     }
 
     public static async Task<Results<Ok<HostResponse>, ProblemHttpResult>> GetHost(Guid id, VirtApiDbContext db, CancellationToken cancellationToken)
     {
         var host = await db.Hosts.AsNoTracking().Include(h => h.Devices).FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
-        return host is null ? ApiProblem.NotFound("Host", id) : TypedResults.Ok(HostRules.ToResponse(host));
+        return host is null ? ApiProblem.NotFound("Host", id) : TypedResults.Ok(HostRules.ToResponse(host, await HoldersAsync(db, id, cancellationToken)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteHost(Guid id, VirtApiDbContext db, CancellationToken cancellationToken)
@@ -98,6 +99,12 @@ public static class HostsApi
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }
+
+    /// <summary>Which VM holds each assigned host device (of one host, or of all).</summary>
+    private static Task<Dictionary<Guid, Guid>> HoldersAsync(VirtApiDbContext db, Guid? hostId, CancellationToken cancellationToken) =>
+        db.VmDevices.AsNoTracking()
+            .Where(d => d.HostDeviceId != null && (hostId == null || d.HostDevice!.HostId == hostId))
+            .ToDictionaryAsync(d => d.HostDeviceId!.Value, d => d.VmId, cancellationToken);
 
     private static ProblemHttpResult NameTaken(string name) =>
         ApiProblem.Conflict(ProblemCode.HostNameTaken, $"A host named '{name}' already exists.", new Dictionary<string, object?> { ["name"] = name });

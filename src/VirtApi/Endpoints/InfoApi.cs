@@ -21,7 +21,7 @@ public static class InfoApi
             .WithName(nameof(GetInfo))
             .WithTags("Info")
             .WithSummary("Version and capabilities")
-            .WithDescription("The server version and DESIGN.md's CPU modes, profiles, memory modes and device models, each marked available or not yet.");
+            .WithDescription("The server version and DESIGN.md's CPU modes, profiles, memory modes, device models and device kinds, each marked available or not yet.");
         return app;
     }
 
@@ -35,5 +35,6 @@ public static class InfoApi
         Capabilities.CpuModes,
         Capabilities.CpuProfiles,
         Capabilities.MemoryModes,
-        Capabilities.DeviceModels));
+        Capabilities.DeviceModels,
+        Capabilities.DeviceKinds));
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using VirtApi.Contracts;
+using VirtApi.Devices;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Persistence;
@@ -21,7 +22,7 @@ public static class SnapshotsApi
         ofVm.MapPost("/", CreateSnapshot)
             .WithName(nameof(CreateSnapshot))
             .WithSummary("Take a snapshot of a VM")
-            .WithDescription("A running VM is captured at an instruction boundary and runs on; a paused one as it is; one without a machine (created, stopped, crashed) gives a snapshot of its definition only. A diff holds the pages written since the VM's last snapshot (its parent).")
+            .WithDescription("A running VM is captured at an instruction boundary and runs on; a paused one as it is; one without a machine (created, stopped, crashed) gives a snapshot of its definition only. A diff holds the pages written since the VM's last snapshot (its parent). The definition includes the device list (not disk contents); a VM with a passthrough device cannot be snapshotted (409).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ofVm.MapGet("/", ListVmSnapshots)
@@ -46,7 +47,7 @@ public static class SnapshotsApi
         snapshots.MapPost("/{id:guid}/restore", RestoreSnapshot)
             .WithName(nameof(RestoreSnapshot))
             .WithSummary("Restore a snapshot into its VM")
-            .WithDescription("The VM must not be running and must have the definition the snapshot was taken under. Every page is checked against its hash first; a damaged one answers 422 and nothing changes. The VM is then paused at the saved point (stopped, for a snapshot without a machine).")
+            .WithDescription("The VM must not be running and must have the definition (devices included) the snapshot was taken under. Every page is checked against its hash first; a damaged one answers 422 and nothing changes. The VM is then paused at the saved point (stopped, for a snapshot without a machine).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
@@ -72,10 +73,14 @@ public static class SnapshotsApi
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["name"] = [nameError] });
         }
-        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        var vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
         {
             return ApiProblem.NotFound("VM", id);
+        }
+        if (DeviceRules.Blockers(vm.Devices) is { Count: > 0 } blockers)
+        {
+            return DeviceRules.Blocked(vm, blockers, "be snapshotted");
         }
         var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == vm.ImageId, cancellationToken);
         var worker = supervisor.Worker(vm, image);
@@ -161,7 +166,7 @@ public static class SnapshotsApi
         {
             return ApiProblem.NotFound("Snapshot", id);
         }
-        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == snapshot.VmId, cancellationToken);
+        var vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == snapshot.VmId, cancellationToken);
         if (vm is null)
         {
             return ApiProblem.Conflict(

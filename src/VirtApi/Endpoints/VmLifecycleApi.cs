@@ -80,7 +80,7 @@ public static class VmLifecycleApi
     private static async Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> ActAsync(
         Guid id, VmAction action, RunRequest? request, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
     {
-        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        var vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
         {
             return ApiProblem.NotFound("VM", id);
@@ -253,7 +253,7 @@ public static class VmLifecycleApi
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> GetVmEvents(
         Guid id, VirtApiDbContext db, VmSupervisor supervisor, VmEventHub hub, CancellationToken cancellationToken)
     {
-        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        var vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
         {
             return ApiProblem.NotFound("VM", id);
@@ -265,7 +265,7 @@ public static class VmLifecycleApi
         VirtApiDbContext db, VmSupervisor supervisor, VmEventHub hub, CancellationToken cancellationToken)
     {
         var subscription = hub.Subscribe(null);
-        var vms = await db.Vms.AsNoTracking().OrderBy(v => v.Name).ToListAsync(cancellationToken);
+        var vms = await db.Vms.AsNoTracking().WithDefinition().OrderBy(v => v.Name).ToListAsync(cancellationToken);
         return TypedResults.ServerSentEvents(Stream(subscription, vms, supervisor, cancellationToken));
     }
 

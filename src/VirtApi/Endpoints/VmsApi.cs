@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using VirtApi.Contracts;
+using VirtApi.Devices;
 using VirtApi.Hosts;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Images;
@@ -25,7 +26,7 @@ public static class VmsApi
         group.MapPost("/", CreateVm)
             .WithName(nameof(CreateVm))
             .WithSummary("Define a VM")
-            .WithDescription("Validates the image, vCPUs, memory, modes and name, places the VM on the named or least-loaded host and charges its memory there.")
+            .WithDescription("Validates the image, vCPUs, memory, modes, name and devices, places the VM on the named host (or the host of its passthrough devices, or the least-loaded one) and charges its memory there. Devices are all attached or none: one invalid device refuses the VM.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", ListVms)
@@ -46,22 +47,27 @@ public static class VmsApi
         group.MapDelete("/{id:guid}", DeleteVm)
             .WithName(nameof(DeleteVm))
             .WithSummary("Delete a VM")
-            .WithDescription("Stops it first if it runs, then frees its host memory.")
+            .WithDescription("Stops it first if it runs, then frees its host memory and its passthrough devices and deletes its private disks.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
     public static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>> CreateVm(
-        CreateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, SnapshotStore store, TimeProvider time, CancellationToken cancellationToken)
+        CreateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, SnapshotStore store, DeviceFiles files, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request.FromSnapshotId is not null)
         {
-            return await CloneVmAsync(request, db, supervisor, store, time, cancellationToken);
+            return await CloneVmAsync(request, db, supervisor, store, files, time, cancellationToken);
         }
         var errors = VmRules.Validate(request.Name, request.Vcpus, request.MemoryMiB, request.InstructionBudget, nameRequired: true);
         if (request.ImageId is null)
         {
             errors["imageId"] = ["is required"];
+        }
+        var devices = request.Devices ?? [];
+        for (var i = 0; i < devices.Count; i++)
+        {
+            DeviceRules.Validate(devices[i], $"devices[{i}].", errors);
         }
         if (errors.Count > 0)
         {
@@ -77,11 +83,24 @@ public static class VmsApi
         {
             return modeProblem;
         }
+        if (DeviceRules.KindProblem(devices) is { } kindProblem)
+        {
+            return kindProblem;
+        }
         var required = VmRules.RequiredMemoryMiB(ImageRules.LoadEnd(image));
         var memory = request.MemoryMiB ?? Math.Max(VmRules.DefaultMemoryMiB, required);
         if (memory < required)
         {
             return ApiProblem.Validation(new Dictionary<string, string[]> { ["memoryMiB"] = [$"must be at least {required} to hold image '{image.Name}'"] });
+        }
+        var plan = await DeviceAssignment.PlanAsync(db, request.Name!, request.HostId, [], devices, i => $"devices[{i}].", time.GetUtcNow(), cancellationToken);
+        if (plan.Errors is { } deviceErrors)
+        {
+            return ApiProblem.Validation(deviceErrors);
+        }
+        if (plan.Problem is { } deviceProblem)
+        {
+            return deviceProblem;
         }
         var vm = new VmEntity
         {
@@ -93,8 +112,9 @@ public static class VmsApi
             CpuProfile = profile,
             MemoryMode = memoryMode,
             InstructionBudget = request.InstructionBudget is > 0 ? request.InstructionBudget : null,
+            Devices = plan.Devices,
         };
-        var created = await InsertAsync(db, vm, request.HostId, time, cancellationToken);
+        var created = await InsertAsync(db, vm, plan.HostId, time, cancellationToken);
         return created ?? TypedResults.Created($"/api/v1/vms/{vm.Id}", VmRules.ToResponse(vm));
     }
 
@@ -104,13 +124,14 @@ public static class VmsApi
     /// if the machine cannot be restored after all, the new VM is removed again.
     /// </summary>
     private static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>> CloneVmAsync(
-        CreateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, SnapshotStore store, TimeProvider time, CancellationToken cancellationToken)
+        CreateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, SnapshotStore store, DeviceFiles files, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = VmRules.Validate(request.Name, null, null, null, nameRequired: true);
         foreach (var (field, given) in new (string, bool)[]
         {
             ("imageId", request.ImageId is not null), ("vcpus", request.Vcpus is not null), ("memoryMiB", request.MemoryMiB is not null),
             ("cpu", request.Cpu is not null), ("memory", request.Memory is not null), ("instructionBudget", request.InstructionBudget is not null),
+            ("devices", request.Devices is not null),
         })
         {
             if (given)
@@ -142,24 +163,29 @@ public static class VmsApi
             CpuProfile = snapshot.CpuProfile,
             MemoryMode = snapshot.MemoryMode,
             InstructionBudget = snapshot.InstructionBudget,
+            // The same devices in the same slots, each block device with a new, empty disk: disk
+            // contents are not part of a snapshot (docs/decisions.md 15).
+            Devices = DeviceRules.FromSnapshot(snapshot.Devices, time.GetUtcNow()),
         };
         if (await InsertAsync(db, vm, request.HostId, time, cancellationToken) is { } problem)
         {
             return problem;
         }
+        db.ChangeTracker.Clear();
+        vm = await db.Vms.AsNoTracking().WithDefinition().FirstAsync(v => v.Id == vm.Id, cancellationToken);
         var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == vm.ImageId, cancellationToken);
         var answer = await supervisor.Worker(vm, image).SendAsync(new RestoreCommand(snapshot.Id, loaded.State, loaded.Pages));
         if (!answer.Accepted)
         {
-            await RemoveAsync(db, supervisor, vm.Id, cancellationToken);
+            await RemoveAsync(db, supervisor, files, vm.Id, cancellationToken);
             return SnapshotRules.Damaged(new SnapshotDamage(snapshot.Id, null, null, answer.Refusal ?? "the snapshot's machine could not be restored"));
         }
         return TypedResults.Created($"/api/v1/vms/{vm.Id}", VmRules.ToResponse(vm.WithStatus(answer.Status)));
     }
 
     /// <summary>
-    /// Stores a new VM (name, definition set) on the named or least-loaded host with room, charging its
-    /// memory there in the same transaction. Null on success; otherwise the problem, and nothing stored.
+    /// Stores a new VM (name, definition and devices set) on the named or least-loaded host with room,
+    /// charging its memory there in the same transaction. Null on success; otherwise the problem, and nothing stored.
     /// </summary>
     private static async Task<Results<Created<VmResponse>, ValidationProblem, ProblemHttpResult>?> InsertAsync(
         VirtApiDbContext db, VmEntity vm, Guid? requestedHost, TimeProvider time, CancellationToken cancellationToken)
@@ -173,6 +199,12 @@ public static class VmsApi
             return NameTaken(vm.Name);
         }
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The devices were planned before the transaction; a host device taken since is refused here.
+        if (await DeviceAssignment.HolderProblemAsync(db, vm.Devices.Select(d => d.HostDevice).OfType<HostDeviceEntity>(), cancellationToken) is { } held)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return held;
+        }
         var hostId = await HostPlacement.ChargeAsync(db, requestedHost, vm.MemoryMiB, cancellationToken);
         if (hostId is null)
         {
@@ -233,7 +265,7 @@ public static class VmsApi
         {
             return ApiProblem.Validation(errors);
         }
-        var query = db.Vms.AsNoTracking();
+        var query = db.Vms.AsNoTracking().WithDefinition();
         if (hostId is not null)
         {
             query = query.Where(v => v.HostId == hostId);
@@ -248,14 +280,14 @@ public static class VmsApi
 
     public static async Task<Results<Ok<VmResponse>, ProblemHttpResult>> GetVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
     {
-        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        var vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         return vm is null ? ApiProblem.NotFound("VM", id) : TypedResults.Ok(VmRules.ToResponse(Live(vm, supervisor)));
     }
 
     public static async Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> UpdateVm(
         Guid id, UpdateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, TimeProvider time, CancellationToken cancellationToken)
     {
-        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        var vm = await db.Vms.WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
         {
             return ApiProblem.NotFound("VM", id);
@@ -306,7 +338,7 @@ public static class VmsApi
         vm.UpdatedAt = time.GetUtcNow();
         if (supervisor.Find(id) is { } worker)
         {
-            var answer = await worker.SendAsync(new ReconfigureCommand(VmSupervisor.Spec(vm, image)));
+            var answer = await worker.SendAsync(new ReconfigureCommand(supervisor.Spec(vm, image)));
             if (!answer.Accepted)
             {
                 await transaction.RollbackAsync(cancellationToken);
@@ -318,27 +350,33 @@ public static class VmsApi
         return TypedResults.Ok(VmRules.ToResponse(Live(vm, supervisor)));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, DeviceFiles files, CancellationToken cancellationToken)
     {
         var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
         {
             return ApiProblem.NotFound("VM", id);
         }
-        await RemoveAsync(db, supervisor, id, cancellationToken);
+        await RemoveAsync(db, supervisor, files, id, cancellationToken);
         return TypedResults.NoContent();
     }
 
-    /// <summary>Stops and retires the VM's worker, frees its host memory and deletes it (its snapshots stay).</summary>
-    private static async Task RemoveAsync(VirtApiDbContext db, VmSupervisor supervisor, Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops and retires the VM's worker, frees its host memory, deletes it with its devices (which
+    /// frees its passthrough devices) and then its private disks' files (its snapshots stay).
+    /// </summary>
+    private static async Task RemoveAsync(VirtApiDbContext db, VmSupervisor supervisor, DeviceFiles files, Guid id, CancellationToken cancellationToken)
     {
         await supervisor.RetireAsync(id);
         var vm = await db.Vms.FirstAsync(v => v.Id == id, cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await HostPlacement.ReleaseAsync(db, vm.HostId, vm.MemoryMiB, cancellationToken);
-        db.Vms.Remove(vm);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await HostPlacement.ReleaseAsync(db, vm.HostId, vm.MemoryMiB, cancellationToken);
+            db.Vms.Remove(vm);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        files.DeleteVmDisks(id);
     }
 
     /// <summary>The stored VM with the live status of its worker, when it has one.</summary>

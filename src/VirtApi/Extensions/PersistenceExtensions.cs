@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using VirtApi.Devices;
 using VirtApi.Hosts;
 using VirtApi.Persistence;
 
@@ -7,7 +8,7 @@ namespace VirtApi.Extensions;
 
 internal static class PersistenceExtensions
 {
-    /// <summary>SQLite through EF Core, the start-up migration and the default hosts.</summary>
+    /// <summary>SQLite through EF Core, the start-up migration, the default hosts, and the data folder of device files.</summary>
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
@@ -24,6 +25,9 @@ internal static class PersistenceExtensions
         builder.Services.AddDbContext<VirtApiDbContext>(db => db.UseSqlite(connectionString));
         builder.Services.AddOptions<List<HostSeed>>().BindConfiguration(HostSeed.Section);
         builder.Services.AddSingleton(TimeProvider.System);
+        // Block devices' backing files live beside the database (docs/decisions.md 15).
+        var dataFolder = Path.GetDirectoryName(path)!;
+        builder.Services.AddSingleton(services => new DeviceFiles(dataFolder, services.GetRequiredService<ILogger<DeviceFiles>>()));
         builder.Services.AddHostedService<DatabaseInitializer>();
         return builder;
     }

@@ -12,6 +12,8 @@ public static class HostRules
     public const long MinMemoryMiB = 64;
     public const long MaxMemoryMiB = 4L * 1024 * 1024;
     public const int MaxDevices = 64;
+    public const int DefaultBlockSizeMiB = 64;
+    public const int MaxBlockSizeMiB = 4096;
 
     /// <summary>Every problem with <paramref name="request"/>, by field (camelCase JSON path).</summary>
     public static Dictionary<string, string[]> Validate(CreateHostRequest request)
@@ -60,6 +62,17 @@ public static class HostRules
             {
                 errors[$"devices[{i}].name"] = [$"'{device.Name}' is already used by another device of this host"];
             }
+            if (device.SizeMiB is { } size)
+            {
+                if (device.Kind is not null and not DeviceKind.Block)
+                {
+                    errors[$"devices[{i}].sizeMiB"] = [$"only a block device has a size; this is a {EnumNames.ToName(device.Kind.Value)} device"];
+                }
+                else if (size is < 1 or > MaxBlockSizeMiB)
+                {
+                    errors[$"devices[{i}].sizeMiB"] = [$"must be between 1 and {MaxBlockSizeMiB}, was {size}"];
+                }
+            }
         }
         return errors;
     }
@@ -79,17 +92,20 @@ public static class HostRules
             Id = Guid.CreateVersion7(now),
             Kind = d.Kind!.Value,
             Name = d.Name!,
+            SizeMiB = d.Kind == DeviceKind.Block ? d.SizeMiB ?? DefaultBlockSizeMiB : null,
         }).ToList(),
     };
 
-    /// <summary>The API's view of a host.</summary>
-    public static HostResponse ToResponse(HostEntity host) => new(
+    /// <summary>The API's view of a host; <paramref name="holders"/> maps each assigned host device to the VM that holds it.</summary>
+    public static HostResponse ToResponse(HostEntity host, IReadOnlyDictionary<Guid, Guid> holders) => new(
         host.Id,
         host.Name,
         host.PhysicalCpus,
         host.MemoryMiB,
         host.HypervisorType,
-        host.Devices.OrderBy(d => d.Name, StringComparer.Ordinal).Select(d => new HostDeviceResponse(d.Id, d.Kind, d.Name)).ToList(),
+        host.Devices.OrderBy(d => d.Name, StringComparer.Ordinal)
+            .Select(d => new HostDeviceResponse(d.Id, d.Kind, d.Name, d.SizeMiB, holders.TryGetValue(d.Id, out var vmId) ? vmId : null))
+            .ToList(),
         new HostUsage(host.MemoryChargedMiB, host.MemoryMiB - host.MemoryChargedMiB, host.PlacedVms),
         host.FromConfiguration,
         host.CreatedAt);

@@ -30,6 +30,7 @@ public sealed class HostSeed
         {
             Kind = Persistence.EnumNames.TryParse<DeviceKind>(d.Kind, out var kind) ? kind : null,
             Name = d.Name,
+            SizeMiB = d.SizeMiB,
         }).ToList(),
     };
 }
@@ -40,4 +41,7 @@ public sealed class HostDeviceSeed
     public string? Kind { get; set; }
 
     public string? Name { get; set; }
+
+    /// <summary>A block device's size in MiB; default 64.</summary>
+    public int? SizeMiB { get; set; }
 }

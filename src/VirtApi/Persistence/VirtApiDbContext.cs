@@ -3,7 +3,7 @@ using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Persistence;
 
-/// <summary>The service's SQLite database: hosts, images, VMs, and snapshots with their page store.</summary>
+/// <summary>The service's SQLite database: hosts, images, VMs with their devices, and snapshots with their page store.</summary>
 public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options) : DbContext(options)
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
@@ -13,6 +13,8 @@ public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options)
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
 
     public DbSet<VmEntity> Vms => Set<VmEntity>();
+
+    public DbSet<VmDeviceEntity> VmDevices => Set<VmDeviceEntity>();
 
     public DbSet<SnapshotEntity> Snapshots => Set<SnapshotEntity>();
 

@@ -69,6 +69,21 @@ public static class ProblemCode
     /// <summary>422: the uploaded snapshot file is not one this server reads; <c>detail</c> says what is wrong.</summary>
     public const string InvalidSnapshotFile = "invalid-snapshot-file";
 
+    /// <summary>422: the device kind has no device model in this build (net); <c>kind</c> names it, <c>available</c> lists the kinds that have one.</summary>
+    public const string DeviceKindUnavailable = "device-kind-unavailable";
+
+    /// <summary>409: the host device is passed through to a VM already; <c>vmId</c> and <c>vmName</c> name it.</summary>
+    public const string HostDeviceAssigned = "host-device-assigned";
+
+    /// <summary>409: the VM's eight virtio-mmio slots are all taken by split devices; <c>devices</c> names them.</summary>
+    public const string VirtioSlotsFull = "virtio-slots-full";
+
+    /// <summary>409: the VM's four legacy slots are all taken by emulated and passthrough devices; <c>devices</c> names them.</summary>
+    public const string LegacySlotsFull = "legacy-slots-full";
+
+    /// <summary>409: a passthrough device keeps the VM from being snapshotted or migrated; <c>devices</c> names each one.</summary>
+    public const string PassthroughDeviceAttached = "passthrough-device-attached";
+
     /// <summary>422: the request is well-formed but names something the service does not support.</summary>
     public const string Unsupported = "unsupported";
 

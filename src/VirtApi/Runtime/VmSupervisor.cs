@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using VirtApi.Devices;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Vm;
+using VirtApi.Persistence;
 using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Runtime;
@@ -28,19 +31,24 @@ public sealed partial class VmSupervisor : IHostedService, IDisposable
     private readonly VmScheduler _scheduler;
     private readonly VmEventHub _hub;
     private readonly IGuestExecutionFactory _executions;
+    private readonly DeviceFiles _files;
 
-    public VmSupervisor(VmEventHub hub, IGuestExecutionFactory executions, IOptions<SchedulerOptions> options, ILogger<VmSupervisor> logger)
+    public VmSupervisor(VmEventHub hub, IGuestExecutionFactory executions, DeviceFiles files, IOptions<SchedulerOptions> options, ILogger<VmSupervisor> logger)
     {
         _hub = hub;
         _executions = executions;
+        _files = files;
         var threads = options.Value.Threads <= 0 ? Environment.ProcessorCount : options.Value.Threads;
         _scheduler = new VmScheduler(threads, options.Value.QuantumInstructions, (worker, exception) => LogVmmFault(logger, exception, worker.Id));
     }
 
-    /// <summary>The VM's worker, created from its stored definition and status on first use.</summary>
+    /// <summary>
+    /// The VM's worker, created from its stored definition and status on first use; the VM must be
+    /// read <see cref="VmQueries.WithDefinition"/>.
+    /// </summary>
     public VmWorker Worker(VmEntity vm, ImageEntity image) =>
         _workers.GetOrAdd(vm.Id, _ => _scheduler.CreateWorker(
-            Spec(vm, image),
+            Spec(vm, image, _files),
             new VmStatus(vm.State, vm.StateReason, vm.ExitCode, (ulong)vm.InstructionsRetired, 0, vm.StatusSequence),
             _executions,
             _hub));
@@ -57,8 +65,14 @@ public sealed partial class VmSupervisor : IHostedService, IDisposable
         }
     }
 
-    /// <summary>The definition a worker runs: the entity with its image's bytes.</summary>
-    public static VmSpec Spec(VmEntity vm, ImageEntity image) => new(
+    /// <summary>A spec for the VM as it is defined now (after an attach, detach or PATCH), with the supervisor's data folder.</summary>
+    public VmSpec Spec(VmEntity vm, ImageEntity image) => Spec(vm, image, _files);
+
+    /// <summary>
+    /// The definition a worker runs: the entity with its image's bytes, its devices by slot with their
+    /// backing files, and its host's hypervisor type. The VM must be read <see cref="VmQueries.WithDefinition"/>.
+    /// </summary>
+    public static VmSpec Spec(VmEntity vm, ImageEntity image, DeviceFiles files) => new(
         vm.Id,
         vm.Name,
         image.Content,
@@ -67,7 +81,25 @@ public sealed partial class VmSupervisor : IHostedService, IDisposable
         vm.CpuMode,
         vm.CpuProfile,
         vm.MemoryMode,
-        vm.InstructionBudget is > 0 ? (ulong)vm.InstructionBudget.Value : null);
+        vm.InstructionBudget is > 0 ? (ulong)vm.InstructionBudget.Value : null,
+        [.. DeviceRules.Ordered(vm.Devices).Select(d => new VmDeviceSpec(d.Id, d.Name, d.Kind, d.Model, d.Slot, Disk(vm, d, files)))],
+        (vm.Host ?? throw new InvalidOperationException($"VM {vm.Id} was read without its host; read it WithDefinition()")).HypervisorType);
+
+    /// <summary>A block device's backing file: the VM's private disk, or its host device's file for passthrough.</summary>
+    private static DiskBacking? Disk(VmEntity vm, VmDeviceEntity device, DeviceFiles files)
+    {
+        const long MiB = 1L << 20;
+        if (device.Kind != DeviceKind.Block)
+        {
+            return null;
+        }
+        if (device.Model != DeviceModel.Passthrough)
+        {
+            return new DiskBacking(files.VmDiskPath(vm.Id, device.Id), device.SizeMiB!.Value * MiB);
+        }
+        var host = device.HostDevice ?? throw new InvalidOperationException($"device {device.Name} of VM {vm.Id} was read without its host device; read the VM WithDefinition()");
+        return new DiskBacking(files.HostDevicePath(host.HostId, host.Name), (host.SizeMiB ?? Hosts.HostRules.DefaultBlockSizeMiB) * MiB);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using VirtApi.Devices;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
@@ -14,7 +16,7 @@ namespace VirtApi.Snapshots;
 
 /// <summary>
 /// The export file: one snapshot with its whole chain, its image and every page it needs, so that
-/// another server can import and clone it. Layout (little-endian), version 1:
+/// another server can import and clone it. Layout (little-endian), version 2:
 /// <code>
 /// "VIRTSNAP"            8 bytes
 /// version               u32
@@ -23,12 +25,18 @@ namespace VirtApi.Snapshots;
 /// pages                 each: SHA-256 (32 bytes), compressed (u8), length (u32), stored bytes
 /// checksum              SHA-256 of everything before it (32 bytes)
 /// </code>
-/// Pages appear once however many snapshots reference them; zero pages not at all.
+/// Pages appear once however many snapshots reference them; zero pages not at all. Version 2 added
+/// each snapshot's device list to the header; the header's JSON is strict (an unknown field is an
+/// error), so a version 1 server must be told by the version, not by a parse failure. Version 1
+/// files, without devices, are still read.
 /// </summary>
 public static class SnapshotArchive
 {
     public const string ContentType = "application/octet-stream";
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The oldest version this server reads.</summary>
+    public const int OldestVersion = 1;
     private static readonly byte[] Magic = "VIRTSNAP"u8.ToArray();
 
     private static readonly JsonSerializerOptions Json = new()
@@ -66,7 +74,15 @@ public static class SnapshotArchive
         string? MachineStateHash,
         DateTimeOffset CreatedAt,
         long[] Frames,
-        int[] PageIndexes);
+        int[] PageIndexes,
+        IReadOnlyList<ArchiveDevice>? Devices = null);
+
+    /// <summary>A device of a snapshot's VM (version 2).</summary>
+    public sealed record ArchiveDevice(DeviceKind Kind, DeviceModel Model, int Slot, string Name, int? SizeMiB);
+
+    /// <summary>A file's device list as a snapshot stores it (none for a version 1 file).</summary>
+    public static List<SnapshotDevice> ToEntities(IReadOnlyList<ArchiveDevice>? devices) =>
+        [.. (devices ?? []).Select(d => new SnapshotDevice { Kind = d.Kind, Model = d.Model, Slot = d.Slot, Name = d.Name, SizeMiB = d.SizeMiB })];
 
     /// <summary>A page as the file holds it.</summary>
     public sealed record ArchivePage(string Hash, bool Compressed, byte[] Data);
@@ -99,7 +115,8 @@ public static class SnapshotArchive
             snapshots.Add(new ArchiveSnapshot(
                 link.Id, link.Name, link.Kind, link.ParentId, link.VmId, link.VmName, link.Vcpus, link.MemoryMiB, link.CpuMode, link.CpuProfile, link.MemoryMode,
                 link.InstructionBudget, link.VmState, link.InstructionsRetired, link.FormatVersion, link.MachineState, link.MachineStateHash, link.CreatedAt,
-                [.. entries.Select(e => e.GuestFrame)], indexes));
+                [.. entries.Select(e => e.GuestFrame)], indexes,
+                [.. link.Devices.Select(d => new ArchiveDevice(d.Kind, d.Model, d.Slot, d.Name, d.SizeMiB))]));
         }
         var pages = new ArchivePage?[pageIndex.Count];
         foreach (var (hash, row) in await SnapshotStore.ReadPagesAsync(db, pageIndex.Keys, cancellationToken))
@@ -162,9 +179,9 @@ public static class SnapshotArchive
             return (null, "the body is not a VirtApi snapshot file (it does not start with VIRTSNAP)");
         }
         var version = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(Magic.Length));
-        if (version != Version)
+        if (version is < OldestVersion or > Version)
         {
-            return (null, $"the file is snapshot file version {version}; this server reads version {Version}");
+            return (null, $"the file is snapshot file version {version}; this server reads versions {OldestVersion} to {Version}");
         }
         var body = file.AsSpan(0, file.Length - 32);
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(file.AsSpan(file.Length - 32)))
@@ -221,7 +238,7 @@ public static class SnapshotArchive
         {
             return (null, "the file has bytes after its last page");
         }
-        return CheckChain(header, pages.Count) is { } error ? (null, error) : (new Archive(header, pages), null);
+        return CheckChain(header, pages.Count, version) is { } error ? (null, error) : (new Archive(header, pages), null);
     }
 
     private static bool TryReadUInt32(ReadOnlySpan<byte> body, ref int at, out uint value)
@@ -237,7 +254,7 @@ public static class SnapshotArchive
     }
 
     /// <summary>The chain must start with a full snapshot, each diff's parent the one before it, every page index and definition valid, every machine state readable.</summary>
-    private static string? CheckChain(ArchiveHeader header, int pageCount)
+    private static string? CheckChain(ArchiveHeader header, int pageCount, uint version)
     {
         if (header.Snapshots.Count == 0)
         {
@@ -267,6 +284,14 @@ public static class SnapshotArchive
                 || s.Frames.Any(f => f < 0 || (ulong)f << 12 < VmRules.RamBase || ((ulong)f << 12) - VmRules.RamBase >= (ulong)s.MemoryMiB << 20))
             {
                 return $"{where} has a page map entry outside its guest RAM or the file's pages";
+            }
+            if (version < 2 && s.Devices is not null)
+            {
+                return $"{where} has devices, which a version {version} file cannot hold";
+            }
+            if (DeviceRules.CheckSaved(ToEntities(s.Devices)) is { } deviceError)
+            {
+                return $"{where}: {deviceError}";
             }
             if (s.FormatVersion != SnapshotFormat.Version)
             {

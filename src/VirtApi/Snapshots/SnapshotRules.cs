@@ -1,4 +1,5 @@
 using VirtApi.Contracts;
+using VirtApi.Devices;
 using VirtApi.Persistence;
 using VirtApi.Persistence.Entities;
 
@@ -31,6 +32,7 @@ public static class SnapshotRules
         CpuProfile = vm.CpuProfile,
         MemoryMode = vm.MemoryMode,
         InstructionBudget = vm.InstructionBudget,
+        Devices = DeviceRules.ToSnapshot(vm.Devices),
         CreatedAt = now,
         PageMap = [],
     };
@@ -52,6 +54,10 @@ public static class SnapshotRules
         Compare("cpu.mode", EnumNames.ToName(snapshot.CpuMode), EnumNames.ToName(vm.CpuMode));
         Compare("cpu.profile", EnumNames.ToName(snapshot.CpuProfile), EnumNames.ToName(vm.CpuProfile));
         Compare("memory.mode", EnumNames.ToName(snapshot.MemoryMode), EnumNames.ToName(vm.MemoryMode));
+        Compare(
+            "devices",
+            DeviceRules.Describe(snapshot.Devices.Select(d => (d.Kind, d.Model, d.Slot, d.Name, d.SizeMiB))),
+            DeviceRules.Describe(vm.Devices.Select(d => (d.Kind, d.Model, d.Slot, d.Name, d.SizeMiB))));
         return differences;
     }
 
@@ -69,7 +75,14 @@ public static class SnapshotRules
         s.PagesNewlyStored,
         s.BytesStored,
         s.MachineState is not null,
-        new SnapshotDefinitionResponse(s.ImageId, s.Vcpus, s.MemoryMiB, new CpuConfigResponse(s.CpuMode, s.CpuProfile), new MemoryConfigResponse(s.MemoryMode), s.InstructionBudget),
+        new SnapshotDefinitionResponse(
+            s.ImageId,
+            s.Vcpus,
+            s.MemoryMiB,
+            new CpuConfigResponse(s.CpuMode, s.CpuProfile),
+            new MemoryConfigResponse(s.MemoryMode),
+            s.InstructionBudget,
+            [.. s.Devices.OrderBy(d => d.Slot).ThenBy(d => d.Name, StringComparer.Ordinal).Select(d => new SnapshotDeviceResponse(d.Kind, d.Model, d.Slot, d.Name, d.SizeMiB))]),
         s.FormatVersion,
         s.CreatedAt);
 

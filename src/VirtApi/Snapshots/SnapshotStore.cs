@@ -232,6 +232,7 @@ public sealed class SnapshotStore : IDisposable
                     CpuProfile = saved.CpuProfile,
                     MemoryMode = saved.MemoryMode,
                     InstructionBudget = saved.InstructionBudget,
+                    Devices = SnapshotArchive.ToEntities(saved.Devices),
                     VmState = saved.VmState,
                     InstructionsRetired = saved.InstructionsRetired,
                     FormatVersion = saved.FormatVersion,

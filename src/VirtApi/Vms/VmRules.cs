@@ -1,4 +1,5 @@
 using VirtApi.Contracts;
+using VirtApi.Devices;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Persistence;
@@ -100,6 +101,7 @@ public static class VmRules
         new CpuConfigResponse(vm.CpuMode, vm.CpuProfile),
         new MemoryConfigResponse(vm.MemoryMode),
         vm.InstructionBudget,
+        [.. DeviceRules.Ordered(vm.Devices).Select(DeviceRules.ToResponse)],
         vm.State,
         vm.StateReason,
         vm.ExitCode,

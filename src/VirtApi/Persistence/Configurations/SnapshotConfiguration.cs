@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Persistence.Entities;
@@ -26,6 +27,13 @@ internal sealed class SnapshotConfiguration : IEntityTypeConfiguration<SnapshotE
         builder.Property(s => s.VmState).HasConversion(EnumNames.Converter<VmState>()).HasMaxLength(32);
         builder.Property(s => s.MachineStateHash).HasMaxLength(64);
         builder.Property(s => s.PageMap).IsRequired();
+        // The device list is read and written whole with its snapshot: one JSON column.
+        builder.ComplexCollection(s => s.Devices, devices =>
+        {
+            devices.ToJson();
+            devices.Property(d => d.Kind).HasConversion(EnumNames.Converter<DeviceKind>());
+            devices.Property(d => d.Model).HasConversion(EnumNames.Converter<DeviceModel>());
+        });
     }
 }
 

@@ -18,7 +18,7 @@ internal sealed class VmConfiguration : IEntityTypeConfiguration<VmEntity>
         // An image or host in use cannot be deleted from under a VM: the API answers 409 first,
         // and the foreign keys refuse it even if a request raced past that check.
         builder.HasOne<ImageEntity>().WithMany().HasForeignKey(v => v.ImageId).OnDelete(DeleteBehavior.Restrict);
-        builder.HasOne<HostEntity>().WithMany().HasForeignKey(v => v.HostId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne(v => v.Host).WithMany().HasForeignKey(v => v.HostId).OnDelete(DeleteBehavior.Restrict);
         builder.Property(v => v.CpuMode).HasConversion(EnumNames.Converter<CpuMode>()).HasMaxLength(32);
         builder.Property(v => v.CpuProfile).HasConversion(EnumNames.Converter<CpuProfile>()).HasMaxLength(32);
         builder.Property(v => v.MemoryMode).HasConversion(EnumNames.Converter<MemoryMode>()).HasMaxLength(32);

@@ -1,4 +1,5 @@
 using VirtApi.Hypervisor.Devices;
+
 namespace VirtApi.Persistence.Entities;
 
 /// <summary>A physical machine the service manages (DESIGN.md "Hosts").</summary>
@@ -41,4 +42,10 @@ public sealed class HostDeviceEntity
 
     /// <summary>Name unique within the host (e.g. <c>nvme0</c>).</summary>
     public required string Name { get; set; }
+
+    /// <summary>
+    /// A block device's size: its backing file in the data folder is created with this many MiB on
+    /// first use. Null for other kinds.
+    /// </summary>
+    public int? SizeMiB { get; set; }
 }

@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
 
@@ -40,6 +41,9 @@ public sealed class SnapshotEntity
 
     public long? InstructionBudget { get; set; }
 
+    /// <summary>The VM's devices (one JSON column); their disks' contents are not part of a snapshot.</summary>
+    public List<SnapshotDevice> Devices { get; set; } = [];
+
     /// <summary>The VM's state when it was taken (running, paused, or without a machine: created, stopped, crashed).</summary>
     public VmState VmState { get; set; }
 
@@ -68,6 +72,24 @@ public sealed class SnapshotEntity
     public long BytesStored { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A device of the VM a snapshot was taken of: what a restore needs the VM to have, and what a clone
+/// gets (with a fresh, empty disk of the same size for a block device).
+/// </summary>
+public sealed class SnapshotDevice
+{
+    public DeviceKind Kind { get; set; }
+
+    public DeviceModel Model { get; set; }
+
+    public int Slot { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>An emulated or split block device's disk size; null for a console.</summary>
+    public int? SizeMiB { get; set; }
 }
 
 /// <summary>A 4 KiB page of guest memory stored once by its content (SHA-256, hex), compressed when that helps.</summary>

@@ -14,6 +14,9 @@ public sealed class VmEntity
 
     public Guid HostId { get; set; }
 
+    /// <summary>The host, when loaded (the spec needs its hypervisor type).</summary>
+    public HostEntity? Host { get; set; }
+
     public int Vcpus { get; set; }
 
     public int MemoryMiB { get; set; }
@@ -44,6 +47,9 @@ public sealed class VmEntity
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The VM's devices beyond the board's own, when loaded (<see cref="VmQueries.WithDefinition"/>).</summary>
+    public List<VmDeviceEntity> Devices { get; set; } = [];
 
     /// <summary>A detached copy carrying a worker's live status (never a tracked entity's change).</summary>
     public VmEntity WithStatus(VmStatus status)
