@@ -10,9 +10,9 @@ public sealed class TrapAndEmulateApiTests : IClassFixture<VirtApiFactory>
 
     public TrapAndEmulateApiTests(VirtApiFactory factory) => _client = factory.CreateClient();
 
-    private async Task<(JsonElement Vm, JsonElement Stats, string Console)> RunHelloAsync(string name, string mode, string memory, string profile = "riscv")
+    private async Task<(JsonElement Vm, JsonElement Stats, string Console)> RunHelloAsync(string name, string mode, string memory, string profile = "riscv", string image = "hello", object[]? devices = null)
     {
-        var vm = await _client.CreateVmAsync(new { name, imageId = await _client.ImageIdAsync("hello"), memoryMiB = 16, cpu = new { mode, profile }, memory = new { mode = memory } });
+        var vm = await _client.CreateVmAsync(new { name, imageId = await _client.ImageIdAsync(image), memoryMiB = 16, cpu = new { mode, profile }, memory = new { mode = memory }, devices });
         var id = vm.GetProperty("id").GetGuid();
         await _client.ActAsync(id, "boot");
         var end = await _client.WaitForStateAsync(id, "stopped", "crashed");
@@ -83,7 +83,8 @@ public sealed class TrapAndEmulateApiTests : IClassFixture<VirtApiFactory>
             Assert.False(string.IsNullOrWhiteSpace(descriptor.GetProperty("increments").GetString()));
             Assert.NotEmpty(descriptor.GetProperty("modes").EnumerateArray());
         }
-        var emulated = await RunHelloAsync("hello-described", "trap-and-emulate", "shadow");
+        // demo-devices with a split disk, so the stats hold a device of the VM's own too.
+        var emulated = await RunHelloAsync("devices-described", "trap-and-emulate", "shadow", image: "demo-devices", devices: [new { kind = "block", model = "split", sizeMiB = 1 }]);
         var leaves = new List<string>();
         Collect(emulated.Stats, "", leaves);
         foreach (var leaf in leaves.Where(l => l is not ("vmId" or "state")))
