@@ -10,7 +10,7 @@ namespace VirtApi.Hypervisor.Devices;
 /// </summary>
 public sealed class FileBlockStore : IBlockStore, IDisposable
 {
-    private const int SectorSize = 512;
+    private const int SectorSize = IBlockStore.SectorSize;
     private readonly SafeFileHandle _file;
 
     private FileBlockStore(SafeFileHandle file, ulong sectors)

@@ -23,14 +23,12 @@ public sealed class VmDevices : IDisposable
 
     private readonly VmDeviceSpec[] _specs;
     private readonly FileBlockStore?[] _stores;
-    private readonly SplitBackEnd?[] _backEnds;
     private readonly HypervisorType _hostType;
 
-    private VmDevices(VmDeviceSpec[] specs, FileBlockStore?[] stores, SplitBackEnd?[] backEnds, DeviceSet set, HypervisorType hostType)
+    private VmDevices(VmDeviceSpec[] specs, FileBlockStore?[] stores, DeviceSet set, HypervisorType hostType)
     {
         _specs = specs;
         _stores = stores;
-        _backEnds = backEnds;
         Set = set;
         _hostType = hostType;
     }
@@ -61,16 +59,14 @@ public sealed class VmDevices : IDisposable
                 devices[i] = new BoardDevice(device.Name, Hardware(device), device.Slot, stores[i]);
             }
             var set = DeviceSet.Attach(board, memory, devices, new ConsoleSink(console), state);
-            var backEnds = new SplitBackEnd?[specs.Length];
             for (var i = 0; i < specs.Length; i++)
             {
                 if (vmm is not null && set.Devices[i].Device is VirtioMmioTransport transport)
                 {
-                    backEnds[i] = new SplitBackEnd(vmm.Device(specs[i].Name), vmm, cost, spec.HostType);
-                    transport.BackEnd = backEnds[i];
+                    transport.BackEnd = new SplitBackEnd(vmm.Device(specs[i].Name), vmm, cost, spec.HostType);
                 }
             }
-            return new VmDevices(specs, stores, backEnds, set, spec.HostType);
+            return new VmDevices(specs, stores, set, spec.HostType);
         }
         catch
         {
@@ -81,6 +77,9 @@ public sealed class VmDevices : IDisposable
             throw;
         }
     }
+
+    /// <summary>Whether devices of <paramref name="kind"/> have hardware in this build (<see cref="Hardware"/> has a case for them).</summary>
+    public static bool HasModel(DeviceKind kind) => kind is DeviceKind.Console or DeviceKind.Block;
 
     /// <summary>The hardware each kind and model is on the board.</summary>
     public static BoardDeviceType Hardware(VmDeviceSpec device) => (device.Kind, device.Model) switch
@@ -134,7 +133,7 @@ public sealed class VmDevices : IDisposable
                 activity.Bytes,
                 activity.Interrupts,
                 activity.Errors,
-                _backEnds[i] is not null ? exits?.BackEndCycles ?? 0 : 0);
+                exits?.BackEndCycles ?? 0);
         }),
     ];
 
@@ -145,9 +144,6 @@ public sealed class VmDevices : IDisposable
 
     /// <summary>How the device named <paramref name="name"/> is virtualized; the board's own devices (uart0, CLINT …) are emulated.</summary>
     public string ModelName(string name) => CounterNames.Name(_specs.FirstOrDefault(d => d.Name == name)?.Model ?? DeviceModel.Emulated);
-
-    /// <summary>Syncs every disk's writes to its file.</summary>
-    public void Flush() => Set.Flush();
 
     /// <summary>Syncs and closes the disks' files; the devices are not used again.</summary>
     public void Dispose()

@@ -164,15 +164,6 @@ public sealed class DeviceSet
             StringComparer.Ordinal),
     };
 
-    /// <summary>Makes every disk's written sectors durable (the VM stops, or its host wants them on disk).</summary>
-    public void Flush()
-    {
-        foreach (var device in _devices)
-        {
-            device.Definition.Disk?.Flush();
-        }
-    }
-
     private static VirtioMmioTransport Virtio(IVirtioDevice device, IGuestMemory memory, IInterruptLine irq, SavedDevice? saved) =>
         saved is null
             ? new VirtioMmioTransport(device, memory, irq)

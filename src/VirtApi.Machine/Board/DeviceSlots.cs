@@ -10,7 +10,7 @@ namespace VirtApi.Machine.Board;
 /// </summary>
 public static class DeviceSlots
 {
-    /// <summary>Virtio-mmio slots: 0x1000_1000 + n·0x1000, PLIC source 1 + n.</summary>
+    /// <summary>Virtio-mmio slots: 0x1000_1000 + n·0x1000, PLIC source 1 + n (QEMU hw/riscv/virt.c: VIRT_VIRTIO, VIRTIO_COUNT, VIRTIO_IRQ).</summary>
     public const int VirtioSlotCount = 8;
 
     public const ulong VirtioBase = 0x1000_1000;

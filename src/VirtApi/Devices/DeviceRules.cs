@@ -24,8 +24,8 @@ public static class DeviceRules
     /// <summary>Emulated and passthrough devices share the legacy slots.</summary>
     public const int LegacySlots = DeviceSlots.LegacySlotCount;
 
-    /// <summary>The kinds with a device model in this build; <c>net</c> (optional in the issue) has none.</summary>
-    public static bool HasModel(DeviceKind kind) => kind is DeviceKind.Console or DeviceKind.Block;
+    /// <summary>The kinds with a device model in this build (the hypervisor's answer); <c>net</c> (optional in the issue) has none.</summary>
+    public static bool HasModel(DeviceKind kind) => VmDevices.HasModel(kind);
 
     /// <summary>
     /// Field checks of one device request, each problem under <paramref name="prefix"/> + the field

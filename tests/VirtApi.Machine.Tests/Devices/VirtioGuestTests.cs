@@ -30,8 +30,8 @@ public sealed class VirtioGuestTests
         var transport = new VirtioMmioTransport(
             new VirtioBlock(store, Serial),
             new RamGuestMemory(board.Bus.Ram),
-            board.Plic.Source(VirtioMmioTransport.SlotInterrupt(0)));
-        board.Bus.Register(VirtioMmioTransport.SlotRange(0), transport);
+            board.Plic.Source(DeviceSlots.VirtioInterrupt(0)));
+        board.Bus.Register(DeviceSlots.Virtio(0), transport);
         return transport;
     }
 
@@ -100,9 +100,9 @@ public sealed class VirtioGuestTests
 
         var restored = TestMachine.Restore(TestMachine.OneHart, boardJson);
         var restoredTransport = VirtioMmioTransport.Restore(
-            new VirtioMmioArgs(new VirtioBlock(store, Serial), new RamGuestMemory(restored.Board.Bus.Ram), restored.Board.Plic.Source(VirtioMmioTransport.SlotInterrupt(0))),
+            new VirtioMmioArgs(new VirtioBlock(store, Serial), new RamGuestMemory(restored.Board.Bus.Ram), restored.Board.Plic.Source(DeviceSlots.VirtioInterrupt(0))),
             System.Text.Json.JsonSerializer.Deserialize<VirtioMmioState>(transportJson, SavedMachine.Json)!);
-        restored.Board.Bus.Register(VirtioMmioTransport.SlotRange(0), restoredTransport);
+        restored.Board.Bus.Register(DeviceSlots.Virtio(0), restoredTransport);
         var result = restored.RunToEnd();
 
         Assert.Equal(StopReason.PoweredOff, result.Reason);

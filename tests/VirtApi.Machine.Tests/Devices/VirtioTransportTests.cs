@@ -1,3 +1,4 @@
+using VirtApi.Machine.Board;
 using VirtApi.Machine.Devices.Block;
 using VirtApi.Machine.Devices.Virtio;
 using static VirtApi.Machine.Tests.Devices.VirtioTestDriver;
@@ -405,11 +406,11 @@ public sealed class VirtioTransportTests
     [Fact]
     public void Slots_AreQemuVirts_0x1000_1000Upward_WithPlicSourcesFrom1()
     {
-        Assert.Equal(new Bus.AddressRange(0x1000_1000, 0x1000), VirtioMmioTransport.SlotRange(0));
-        Assert.Equal(new Bus.AddressRange(0x1000_8000, 0x1000), VirtioMmioTransport.SlotRange(7));
-        Assert.Equal(1, VirtioMmioTransport.SlotInterrupt(0));
-        Assert.Equal(8, VirtioMmioTransport.SlotInterrupt(7));
-        Assert.Throws<ArgumentOutOfRangeException>(() => VirtioMmioTransport.SlotRange(8));
-        Assert.Throws<ArgumentOutOfRangeException>(() => VirtioMmioTransport.SlotInterrupt(-1));
+        Assert.Equal(new Bus.AddressRange(0x1000_1000, 0x1000), DeviceSlots.Virtio(0));
+        Assert.Equal(new Bus.AddressRange(0x1000_8000, 0x1000), DeviceSlots.Virtio(7));
+        Assert.Equal(1, DeviceSlots.VirtioInterrupt(0));
+        Assert.Equal(8, DeviceSlots.VirtioInterrupt(7));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DeviceSlots.Virtio(8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DeviceSlots.VirtioInterrupt(-1));
     }
 }

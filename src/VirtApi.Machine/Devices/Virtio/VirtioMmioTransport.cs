@@ -26,18 +26,6 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtioTransport
 {
     public const ulong Size = 0x1000;
 
-    /// <summary>QEMU <c>virt</c> (hw/riscv/virt.c, VIRT_VIRTIO): slot 0 of the virtio-mmio transports.</summary>
-    public const ulong SlotBase = 0x1000_1000;
-
-    /// <summary>QEMU <c>virt</c>: the transports are 0x1000 apart.</summary>
-    public const ulong SlotStride = 0x1000;
-
-    /// <summary>QEMU <c>virt</c>: eight transports (VIRTIO_COUNT).</summary>
-    public const int SlotCount = 8;
-
-    /// <summary>QEMU <c>virt</c>: slot n interrupts on PLIC source 1 + n (VIRTIO_IRQ = 1).</summary>
-    public const int FirstSlotInterrupt = 1;
-
     /// <summary>MagicValue: "virt" read as a little-endian word (§4.2.2).</summary>
     public const uint MagicValue = 0x7472_6976;
 
@@ -143,22 +131,6 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtioTransport
 
     /// <summary>The device's virtqueues, by index.</summary>
     public IReadOnlyList<SplitVirtqueue> Queues => _queues;
-
-    /// <summary>The MMIO window of virtio-mmio slot <paramref name="slot"/> (0 to 7) of QEMU <c>virt</c>.</summary>
-    public static AddressRange SlotRange(int slot)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(slot);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, SlotCount);
-        return new AddressRange(SlotBase + ((ulong)slot * SlotStride), Size);
-    }
-
-    /// <summary>The PLIC source of virtio-mmio slot <paramref name="slot"/> (0 to 7) of QEMU <c>virt</c>.</summary>
-    public static int SlotInterrupt(int slot)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(slot);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, SlotCount);
-        return FirstSlotInterrupt + slot;
-    }
 
     // The device may use its queues only after DRIVER_OK (§2.1.2, §3.1.1), and not after it asked for a reset or the driver gave up.
     private bool Operational => (_status & (VirtioDeviceStatus.DriverOk | VirtioDeviceStatus.DeviceNeedsReset | VirtioDeviceStatus.Failed)) == VirtioDeviceStatus.DriverOk;
