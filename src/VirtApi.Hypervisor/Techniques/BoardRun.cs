@@ -5,9 +5,21 @@ using VirtApi.Machine.Traps;
 
 namespace VirtApi.Hypervisor.Techniques;
 
-/// <summary>What every technique does with the board it runs a guest on: its run outcome, and its UART wired to the VM's console.</summary>
+/// <summary>What every technique does with the board it runs a guest on: its UART wired to the VM's console, its harts' CPU profile, and its run outcome.</summary>
 internal static class BoardRun
 {
+    /// <summary>What the host binds to a board: the console, and the CPU profile of its harts.</summary>
+    public static void Bind(VirtBoard board, VmSpec spec, IConsoleOutput console)
+    {
+        board.Uart.Sink = new UartToConsole(console);
+        foreach (var hart in board.Harts)
+        {
+            // The profile is the hardware's: under x86-legacy a deprivileged sstatus access fails
+            // silently, natively (a U-mode program) as under a VMM (the guest's kernel).
+            hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
+        }
+    }
+
     /// <summary>The guest's outcome of one <see cref="VirtBoard.Run"/>.</summary>
     public static GuestRunResult Outcome(VirtBoard board, RunResult result) => result.Reason switch
     {

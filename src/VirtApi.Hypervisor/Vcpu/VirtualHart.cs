@@ -73,11 +73,11 @@ public sealed class VirtualHart : ICsrHost
 
     ulong ICsrHost.Time => _platform.Time(Hart);
 
-    /// <summary>stimecmp or menvcfg changed: the real hart's timer compare follows the guest's (Sstc).</summary>
+    /// <summary>
+    /// stimecmp or menvcfg changed. Only the VMM writes these CSRs, while it emulates an instruction,
+    /// and its VM entry right after loads both into the real hart and recomputes its timers.
+    /// </summary>
     void ICsrHost.TimersChanged()
     {
-        Hart.Csrs.Stimecmp = Csrs.Stimecmp;
-        Hart.Csrs.Menvcfg = Csrs.Menvcfg;
-        Hart.CsrsChanged();
     }
 }

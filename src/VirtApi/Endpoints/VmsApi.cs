@@ -352,8 +352,7 @@ public static class VmsApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, DeviceFiles files, CancellationToken cancellationToken)
     {
-        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
-        if (vm is null)
+        if (!await db.Vms.AnyAsync(v => v.Id == id, cancellationToken))
         {
             return ApiProblem.NotFound("VM", id);
         }

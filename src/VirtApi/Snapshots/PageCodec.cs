@@ -21,9 +21,9 @@ public static class PageCodec
     /// <summary>The page's hash (lower-case hex SHA-256).</summary>
     public static string Hash(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    public static EncodedPage Encode(ReadOnlySpan<byte> page)
+    /// <summary>The page as stored, under <paramref name="hash"/>: its <see cref="Hash"/>, which the caller has computed already.</summary>
+    public static EncodedPage Encode(string hash, ReadOnlySpan<byte> page)
     {
-        var hash = Hash(page);
         var buffer = new byte[SparseRam.FrameSize];
         if (BrotliEncoder.TryCompress(page, buffer, out var written, Quality, Window) && written < page.Length)
         {

@@ -62,7 +62,7 @@ public sealed class SnapshotStore : IDisposable
             var stored = await ExistingAsync(db, firstOf.Keys, cancellationToken);
             var fresh = firstOf.Where(f => !stored.Contains(f.Key)).Select(f => f.Value).ToArray();
             var encoded = new PageCodec.EncodedPage[fresh.Length];
-            Parallel.For(0, fresh.Length, i => encoded[i] = PageCodec.Encode(pages[fresh[i]].Bytes));
+            Parallel.For(0, fresh.Length, i => encoded[i] = PageCodec.Encode(hashes[fresh[i]]!, pages[fresh[i]].Bytes));
             snapshot.PagesNewlyStored = encoded.Length;
             snapshot.BytesStored = (snapshot.MachineState?.LongLength ?? 0) + encoded.Sum(e => (long)e.Data.Length);
 
@@ -149,18 +149,17 @@ public sealed class SnapshotStore : IDisposable
     /// <summary>The snapshots from the chain's full root down to <paramref name="snapshot"/>; null when a parent is missing.</summary>
     public static async Task<List<SnapshotEntity>?> ChainAsync(VirtApiDbContext db, SnapshotEntity snapshot, CancellationToken cancellationToken)
     {
-        var chain = new List<SnapshotEntity> { snapshot };
-        while (chain[^1].ParentId is { } parentId)
-        {
-            var parent = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == parentId, cancellationToken);
-            if (parent is null || chain.Count > 10_000)
-            {
-                return null;
-            }
-            chain.Add(parent);
-        }
-        chain.Reverse();
-        return chain;
+        // One recursive query up the parent links rather than a round trip per link. A missing parent
+        // (or a chain longer than 10,000) leaves a first snapshot that still has a parent.
+        var chain = await db.Snapshots.FromSql($"""
+            WITH RECURSIVE Chain(Id, Depth) AS (
+                SELECT {snapshot.Id}, 0
+                UNION ALL
+                SELECT s.ParentId, c.Depth + 1 FROM Snapshots s JOIN Chain c ON s.Id = c.Id
+                WHERE s.ParentId IS NOT NULL AND c.Depth < 10000)
+            SELECT s.* FROM Snapshots s JOIN Chain c ON s.Id = c.Id ORDER BY c.Depth DESC
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        return chain is [{ ParentId: null }, ..] ? chain : null;
     }
 
     /// <summary>The diffs whose parent is <paramref name="id"/>.</summary>
@@ -328,9 +327,6 @@ public sealed class SnapshotStore : IDisposable
         }
         return rows;
     }
-
-    /// <summary>How EF Core stores a Guid key in SQLite (upper-case text), for the statements written by hand.</summary>
-    private static string Key(Guid id) => id.ToString().ToUpperInvariant();
 
     private static SqliteStatements Sqlite(VirtApiDbContext db) => new(db);
 

@@ -28,7 +28,7 @@ public sealed class NativeExecution : IGuestExecution
     {
         var image = ElfLoader.Parse(spec.Elf);
         var board = new VirtBoard(Config(spec));
-        Bind(board, spec, console);
+        BoardRun.Bind(board, spec, console);
         board.Load(image);
         return new NativeExecution(board, Devices(board, spec, console, null));
     }
@@ -37,7 +37,7 @@ public sealed class NativeExecution : IGuestExecution
     public static NativeExecution Restore(VmSpec spec, VmSnapshotState state, IEnumerable<GuestPage> pages, IConsoleOutput console)
     {
         var board = VirtBoard.Restore(Config(spec), state.Board);
-        Bind(board, spec, console);
+        BoardRun.Bind(board, spec, console);
         foreach (var page in pages)
         {
             board.Bus.Ram.RestoreFrame(page.Address, page.Bytes);
@@ -55,17 +55,6 @@ public sealed class NativeExecution : IGuestExecution
         HartCount = spec.Vcpus,
         MemoryBytes = (ulong)spec.MemoryMiB << 20,
     };
-
-    /// <summary>What the host binds to a board: its console, and the CPU profile of its harts.</summary>
-    private static void Bind(VirtBoard board, VmSpec spec, IConsoleOutput console)
-    {
-        board.Uart.Sink = new UartToConsole(console);
-        foreach (var hart in board.Harts)
-        {
-            // The profile is the hardware's: under x86-legacy a U-mode program's sstatus accesses fail silently here too.
-            hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
-        }
-    }
 
     public ulong InstructionsRetired => _board.InstructionsRetired;
 

@@ -54,7 +54,7 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         ElfLoader.CheckFits(image, VirtBoard.RamBase, guestBytes);
         var devices = VmDevices.Attach(board, new P2mGuestMemory(p2m, ram), spec, console, null, counters, cost);
         var vmm = new TrapAndEmulateVmm(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost, devices), counters, cost);
-        Bind(board, spec, console);
+        BoardRun.Bind(board, spec, console);
 
         foreach (var segment in image.Segments)
         {
@@ -89,7 +89,7 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         var counters = VmmCounters.Restore(saved.Counters);
         var devices = VmDevices.Attach(board, new P2mGuestMemory(p2m, ram), spec, console, state.Devices, counters, cost);
         var vmm = TrapAndEmulateVmm.Restore(board.Harts, board, board.Bus, p2m, tables, Mmio(board, counters, cost, devices), counters, cost, saved);
-        Bind(board, spec, console);
+        BoardRun.Bind(board, spec, console);
         vmm.Reenter();
         ram.ClearDirtyFrames();
         return new TrapAndEmulateExecution(board, vmm, p2m, tables, cost, devices);
@@ -111,16 +111,6 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
     /// <summary>The VMM's device emulation: the board's devices and the VM's, but for passthrough ones, which it maps instead.</summary>
     private static EmulatedMmio Mmio(VirtBoard board, VmmCounters counters, CostModel cost, VmDevices devices) =>
         new(board.Bus, BoardDevices().Concat(devices.Trapped()), counters, cost, devices.Passthrough());
-
-    /// <summary>What the host binds to the board: the console, and the CPU profile of its harts.</summary>
-    private static void Bind(VirtBoard board, VmSpec spec, IConsoleOutput console)
-    {
-        board.Uart.Sink = new UartToConsole(console);
-        foreach (var hart in board.Harts)
-        {
-            hart.SilentStatusAccess = spec.CpuProfile == CpuProfile.X86Legacy;
-        }
-    }
 
     /// <summary>The emulated devices of the virt board by name, for the per-device counters.</summary>
     private static IEnumerable<(AddressRange, string)> BoardDevices() =>
