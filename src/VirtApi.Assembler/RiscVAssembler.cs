@@ -66,11 +66,10 @@ internal sealed partial class AssemblyRun
     private readonly long[] _sectionSize = new long[4];
     private bool _finalPass;
 
-    // The C extension state of the pass in progress (.option rvc/norvc/push/pop), whether rvc has been
-    // on before the current statement, and whether it was ever on (the ELF header's EF_RISCV_RVC).
+    // The C extension state of the pass in progress (.option rvc/norvc/push/pop), and whether rvc has
+    // been on before the current statement (after the final pass: ever, the ELF header's EF_RISCV_RVC).
     private bool _rvc;
     private bool _rvcSeen;
-    private bool _rvcUsed;
     private readonly Stack<bool> _optionStack = new();
 
     // Set when a symbol not yet placed was read as a stand-in during layout; and, after many layout
@@ -111,7 +110,7 @@ internal sealed partial class AssemblyRun
         var symbols = Symbols();
         var entry = symbols.TryGetValue("_start", out var start) ? start : (ulong)_sectionBase[(int)Section.Text];
         // EF_RISCV_RVC (RISC-V ELF psABI, "File Header"): GNU as sets it once .option rvc is seen.
-        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry, _rvcUsed ? 1u : 0u);
+        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry, _rvcSeen ? 1u : 0u);
         if (elf.Length > _options.MaxOutputBytes)
         {
             return AssemblyResult.Failed([new AssemblerError(1, 1, $"the output would be {elf.Length} bytes, more than the limit of {_options.MaxOutputBytes}")]);
