@@ -468,7 +468,7 @@ internal sealed partial class AssemblyRun
     /// <summary>An <c>offset(sp)</c> operand of c.lwsp, c.ldsp, c.swsp and c.sdsp.</summary>
     private long SpOffset(Statement s, Operand operand, int scale)
     {
-        var (offsetOperand, register) = CompressedMemory(s, operand);
+        var (offsetOperand, register) = MemoryParts(s, operand);
         if (register is { } r && r != 2)
         {
             Error(s.Line, operand.Column, $"'{s.Mnemonic}' addresses memory through sp, not x{r}");
@@ -479,7 +479,7 @@ internal sealed partial class AssemblyRun
     private ushort CLoadStore(Statement s, uint funct3, int scale, IReadOnlyList<Operand> ops)
     {
         var data = CReg(s, ops[0]);
-        var (offsetOperand, register) = CompressedMemory(s, ops[1]);
+        var (offsetOperand, register) = MemoryParts(s, ops[1]);
         var baseRegister = 8;
         if (register is { } r)
         {
@@ -494,27 +494,6 @@ internal sealed partial class AssemblyRun
         }
         var offset = offsetOperand is { } o ? Scaled(s, o, scale, 0, (scale * 32) - scale, nonZero: false) : 0;
         return ClCs(funct3, baseRegister, data, offset, scale);
-    }
-
-    /// <summary><c>offset(reg)</c> or <c>(reg)</c>: the offset operand (null for none) and the register.</summary>
-    private (Operand? Offset, int? Register) CompressedMemory(Statement s, Operand operand)
-    {
-        var text = operand.Text;
-        var open = text.LastIndexOf('(');
-        if (open < 0 || !text.EndsWith(')'))
-        {
-            Error(s.Line, operand.Column, $"'{text}' is not a memory operand like 8(sp) or (a0)");
-            _operandFailed = true;
-            return (null, null);
-        }
-        var registerText = text[(open + 1)..^1].Trim();
-        var register = Registers.Parse(registerText);
-        if (register is null)
-        {
-            Reg(s, new Operand(registerText, operand.Column + open + 1));
-        }
-        var offsetText = text[..open].Trim();
-        return (offsetText.Length == 0 ? null : new Operand(offsetText, operand.Column), register);
     }
 
     private ushort CLui(Statement s, IReadOnlyList<Operand> ops)
