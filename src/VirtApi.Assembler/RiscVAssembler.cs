@@ -433,15 +433,7 @@ internal sealed partial class AssemblyRun
         {
             if (_localLabels.TryGetValue(name, out var list))
             {
-                // Definitions are in statement order: find the first at this index by bisection, as a
-                // name like "1" can be defined thousands of times.
-                var (low, high) = (0, list.Count);
-                while (low < high)
-                {
-                    var middle = (low + high) / 2;
-                    (low, high) = list[middle].Index < index ? (middle + 1, high) : (low, middle);
-                }
-                for (var k = low; k < list.Count && list[k].Index == index; k++)
+                for (var k = FirstDefinitionFrom(list, index); k < list.Count && list[k].Index == index; k++)
                 {
                     list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
                 }
@@ -451,6 +443,22 @@ internal sealed partial class AssemblyRun
                 _labels[name] = (label.Section, offsets[(int)label.Section], label.Line);
             }
         }
+    }
+
+    /// <summary>
+    /// Where the definitions of a local label (in statement order) reach statement <paramref name="index"/>:
+    /// the position of the first at or after it, found by bisection, as a name like "1" can be
+    /// defined thousands of times.
+    /// </summary>
+    private static int FirstDefinitionFrom(List<(int Index, Section Section, long Offset)> definitions, int index)
+    {
+        var (low, high) = (0, definitions.Count);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            (low, high) = definitions[middle].Index < index ? (middle + 1, high) : (low, middle);
+        }
+        return low;
     }
 
     private static long AlignUp(long value, long alignment) => (value + alignment - 1) & ~(alignment - 1);
@@ -514,12 +522,12 @@ internal sealed partial class AssemblyRun
         }
         if (name.Length >= 2 && name[^1] is 'b' or 'f' && _localLabels.TryGetValue(name[..^1], out var defs))
         {
-            var found = name[^1] == 'b'
-                ? defs.LastOrDefault(d => d.Index <= _currentIndex && d.Offset >= 0)
-                : defs.FirstOrDefault(d => d.Index > _currentIndex && d.Offset >= 0);
-            if (found.Offset >= 0 && (found.Index != 0 || defs.Contains(found)))
+            // 1b: the last definition at or before this statement (always placed by now); 1f: the
+            // first after it, placed once a pass has reached it.
+            var k = FirstDefinitionFrom(defs, _currentIndex + 1) - (name[^1] == 'b' ? 1 : 0);
+            if (k >= 0 && k < defs.Count && defs[k].Offset >= 0)
             {
-                value = _sectionBase[(int)found.Section] + found.Offset;
+                value = _sectionBase[(int)defs[k].Section] + defs[k].Offset;
                 return true;
             }
         }
