@@ -182,7 +182,7 @@ internal sealed partial class AssemblyRun
 
     private void DefineLabel(string name, int line, int column, Section section)
     {
-        // The offset is set when the layout pass reaches the next statement (see Layout).
+        // The offset (-1 until then) is set when the layout pass reaches the next statement (see Layout).
         if (!_labelsBefore.TryGetValue(_statements.Count, out var pending))
         {
             _labelsBefore[_statements.Count] = pending = [];
@@ -202,7 +202,7 @@ internal sealed partial class AssemblyRun
             Error(line, column, $"label '{name}' is already defined (line {(_labels.TryGetValue(name, out var first) ? first.Line : _equates[name].Line)})");
             return;
         }
-        _labels[name] = (section, -1 - _statements.Count, line);
+        _labels[name] = (section, -1, line);
         pending.Add(name);
     }
 
