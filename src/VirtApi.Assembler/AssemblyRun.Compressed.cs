@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace VirtApi.Assembler;
 
 /// <summary>
@@ -258,10 +260,8 @@ internal sealed partial class AssemblyRun
     /// </summary>
     private void EmitRelaxed(Statement s, bool jump, uint funct3, int rs1, Operand target, SectionWriter output)
     {
-        _standIn = false;
         _fragEnds = true;
-        var address = Value(s, target);
-        var offset = address - Pc;
+        var offset = Value(s, target) - Pc;
         int size;
         if (_finalPass)
         {
@@ -280,24 +280,26 @@ internal sealed partial class AssemblyRun
         switch (size)
         {
             case 2:
-                if (_finalPass)
-                {
-                    CheckTarget(s, target, offset, jump ? 12 : 9);
-                }
                 output.Half(jump ? CompressedJump(offset) : CompressedBranch(funct3, rs1, offset));
-                return;
+                break;
             case 4:
-                output.Word(jump ? Instructions.JalWord(this, s, 0, target) : Instructions.BranchWord(this, s, funct3, rs1, 0, target));
-                return;
+                output.Word(jump ? Instructions.EncodeJal(0, offset) : Instructions.EncodeBranch(funct3, rs1, 0, offset));
+                break;
             default:
                 // The opposite condition skips the jal (6 bytes on), and the jal reaches ±1 MiB from pc + 2.
                 output.Half(CompressedBranch(funct3 ^ 1, rs1, 6));
-                if (_finalPass)
-                {
-                    CheckTarget(s, target, offset - 2, 21);
-                }
                 output.Word(Instructions.EncodeJal(0, offset - 2));
-                return;
+                break;
+        }
+        if (_finalPass)
+        {
+            var (jalOffset, bits) = size switch
+            {
+                2 => (offset, jump ? 12 : 9),
+                4 => (offset, jump ? 21 : 13),
+                _ => (offset - 2, 21),
+            };
+            CheckTarget(s, target, jalOffset, bits);
         }
     }
 
@@ -336,7 +338,16 @@ internal sealed partial class AssemblyRun
             return;
         }
         _operandFailed = false;
-        ushort half = m switch
+        switch (m)
+        {
+            case "c.j":
+                EmitRelaxed(s, jump: true, 0, 0, ops[0], output);
+                return;
+            case "c.beqz" or "c.bnez":
+                EmitRelaxed(s, jump: false, m == "c.beqz" ? 0u : 1u, CReg(s, ops[0]), ops[1], output);
+                return;
+        }
+        output.Half(m switch
         {
             "c.nop" => CompressedNop,
             "c.ebreak" => 0x9002,
@@ -369,20 +380,8 @@ internal sealed partial class AssemblyRun
             "c.jalr" => CR(9, NonZeroReg(s, ops[0]), 0, 2),
             "c.mv" => CR(8, Reg(s, ops[0]), NonZeroReg(s, ops[1]), 2),
             "c.add" => CR(9, Reg(s, ops[0]), NonZeroReg(s, ops[1]), 2),
-            _ => 0,
-        };
-        switch (m)
-        {
-            case "c.j":
-                EmitRelaxed(s, jump: true, 0, 0, ops[0], output);
-                return;
-            case "c.beqz" or "c.bnez":
-                EmitRelaxed(s, jump: false, m == "c.beqz" ? 0u : 1u, CReg(s, ops[0]), ops[1], output);
-                return;
-            default:
-                output.Half(half);
-                return;
-        }
+            _ => throw new UnreachableException($"'{m}' is in CompressedMnemonics but has no encoding"),
+        });
     }
 
     /// <summary>A register of the compressed set x8-x15 (CIW, CL, CS, CA and CB formats).</summary>
@@ -469,7 +468,7 @@ internal sealed partial class AssemblyRun
     /// <summary>An <c>offset(sp)</c> operand of c.lwsp, c.ldsp, c.swsp and c.sdsp.</summary>
     private long SpOffset(Statement s, Operand operand, int scale)
     {
-        var (offsetOperand, register) = CompressedMemory(s, operand);
+        var (offsetOperand, register) = MemoryParts(s, operand);
         if (register is { } r && r != 2)
         {
             Error(s.Line, operand.Column, $"'{s.Mnemonic}' addresses memory through sp, not x{r}");
@@ -480,7 +479,7 @@ internal sealed partial class AssemblyRun
     private ushort CLoadStore(Statement s, uint funct3, int scale, IReadOnlyList<Operand> ops)
     {
         var data = CReg(s, ops[0]);
-        var (offsetOperand, register) = CompressedMemory(s, ops[1]);
+        var (offsetOperand, register) = MemoryParts(s, ops[1]);
         var baseRegister = 8;
         if (register is { } r)
         {
@@ -495,27 +494,6 @@ internal sealed partial class AssemblyRun
         }
         var offset = offsetOperand is { } o ? Scaled(s, o, scale, 0, (scale * 32) - scale, nonZero: false) : 0;
         return ClCs(funct3, baseRegister, data, offset, scale);
-    }
-
-    /// <summary><c>offset(reg)</c> or <c>(reg)</c>: the offset operand (null for none) and the register.</summary>
-    private (Operand? Offset, int? Register) CompressedMemory(Statement s, Operand operand)
-    {
-        var text = operand.Text;
-        var open = text.LastIndexOf('(');
-        if (open < 0 || !text.EndsWith(')'))
-        {
-            Error(s.Line, operand.Column, $"'{text}' is not a memory operand like 8(sp) or (a0)");
-            _operandFailed = true;
-            return (null, null);
-        }
-        var registerText = text[(open + 1)..^1].Trim();
-        var register = Registers.Parse(registerText);
-        if (register is null)
-        {
-            Reg(s, new Operand(registerText, operand.Column + open + 1));
-        }
-        var offsetText = text[..open].Trim();
-        return (offsetText.Length == 0 ? null : new Operand(offsetText, operand.Column), register);
     }
 
     private ushort CLui(Statement s, IReadOnlyList<Operand> ops)

@@ -86,7 +86,6 @@ internal sealed partial class AssemblyRun
             case "rvc":
                 _rvc = true;
                 _rvcSeen = true;
-                _rvcUsed = true;
                 return;
             case "norvc":
                 _rvc = false;
@@ -301,19 +300,19 @@ internal sealed partial class AssemblyRun
         {
             // GNU as gives the section the largest alignment asked for, and pads its end to it.
             _textAlignment = Math.Max(_textAlignment, alignment);
-        }
-        if (s.Section == Section.Text && explicitFill is null && alignment <= (_rvc ? 2 : 4))
-        {
-            // GNU as (tc-riscv.c riscv_frag_align_code) skips code alignment no larger than the
-            // instruction alignment, 2 bytes with rvc and 4 without, even where the offset is off it.
-            return;
+            if (explicitFill is null)
+            {
+                // GNU as (tc-riscv.c riscv_frag_align_code) skips code alignment no larger than the
+                // instruction alignment, 2 bytes with rvc and 4 without, even where the offset is off it.
+                if (alignment > (_rvc ? 2 : 4))
+                {
+                    _fragEnds = true;
+                    CodePadding(output, padding);
+                }
+                return;
+            }
         }
         _fragEnds = true;
-        if (s.Section == Section.Text && explicitFill is null)
-        {
-            CodePadding(output, padding);
-            return;
-        }
         for (var i = 0L; i < padding; i++)
         {
             output.Byte((byte)(explicitFill ?? 0));

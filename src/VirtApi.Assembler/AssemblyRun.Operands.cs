@@ -65,17 +65,32 @@ internal sealed partial class AssemblyRun
     /// <summary><c>offset(reg)</c> or <c>(reg)</c>, the offset a signed 12-bit value.</summary>
     public (int Offset, int Register) Memory(Statement s, Operand operand)
     {
+        var (offset, register) = MemoryParts(s, operand);
+        return (offset is { } o ? Simm12(s, o) : 0, register ?? 0);
+    }
+
+    /// <summary>
+    /// Splits <c>offset(reg)</c> or <c>(reg)</c>: the offset operand (null for none) and the register
+    /// (null, with the error reported, when it is not one).
+    /// </summary>
+    private (Operand? Offset, int? Register) MemoryParts(Statement s, Operand operand)
+    {
         var text = operand.Text;
         var open = text.LastIndexOf('(');
         if (open < 0 || !text.EndsWith(')'))
         {
             Error(s.Line, operand.Column, $"'{text}' is not a memory operand like 8(sp) or (a0)");
-            return (0, 0);
+            _operandFailed = true;
+            return (null, null);
         }
-        var register = Reg(s, new Operand(text[(open + 1)..^1].Trim(), operand.Column + open + 1));
+        var registerOperand = new Operand(text[(open + 1)..^1].Trim(), operand.Column + open + 1);
+        var register = Registers.Parse(registerOperand.Text);
+        if (register is null)
+        {
+            Reg(s, registerOperand);
+        }
         var offsetText = text[..open].Trim();
-        var offset = offsetText.Length == 0 ? 0 : Simm12(s, new Operand(offsetText, operand.Column));
-        return (offset, register);
+        return (offsetText.Length == 0 ? null : new Operand(offsetText, operand.Column), register);
     }
 
     /// <summary>The <c>(reg)</c> address operand of LR, SC and AMOs (an offset of 0 is allowed, as in GNU as).</summary>

@@ -385,14 +385,15 @@ internal static class Instructions
         return ((offset + 0x800) >> 12) & 0xfffff;
     }
 
-    internal static uint BranchWord(AssemblyRun run, Statement s, uint funct3, int rs1, int rs2, Operand target) => Branch(run, s, funct3, rs1, rs2, target);
-
-    internal static uint JalWord(AssemblyRun run, Statement s, int rd, Operand target) => Jal(run, s, rd, target);
-
     private static uint Branch(AssemblyRun run, Statement s, uint funct3, int rs1, int rs2, Operand target)
     {
         var offset = run.Imm(s, target) - run.Pc;
         run.CheckTarget(s, target, offset, 13);
+        return EncodeBranch(funct3, rs1, rs2, offset);
+    }
+
+    internal static uint EncodeBranch(uint funct3, int rs1, int rs2, long offset)
+    {
         var o = (uint)offset;
         return 0x63 | (funct3 << 12) | (uint)(rs1 << 15) | (uint)(rs2 << 20)
             | (((o >> 11) & 1) << 7) | (((o >> 1) & 0xf) << 8) | (((o >> 5) & 0x3f) << 25) | (((o >> 12) & 1) << 31);

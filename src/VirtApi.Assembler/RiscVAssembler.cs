@@ -66,11 +66,10 @@ internal sealed partial class AssemblyRun
     private readonly long[] _sectionSize = new long[4];
     private bool _finalPass;
 
-    // The C extension state of the pass in progress (.option rvc/norvc/push/pop), whether rvc has been
-    // on before the current statement, and whether it was ever on (the ELF header's EF_RISCV_RVC).
+    // The C extension state of the pass in progress (.option rvc/norvc/push/pop), and whether rvc has
+    // been on before the current statement (after the final pass: ever, the ELF header's EF_RISCV_RVC).
     private bool _rvc;
     private bool _rvcSeen;
-    private bool _rvcUsed;
     private readonly Stack<bool> _optionStack = new();
 
     // Set when a symbol not yet placed was read as a stand-in during layout; and, after many layout
@@ -111,7 +110,7 @@ internal sealed partial class AssemblyRun
         var symbols = Symbols();
         var entry = symbols.TryGetValue("_start", out var start) ? start : (ulong)_sectionBase[(int)Section.Text];
         // EF_RISCV_RVC (RISC-V ELF psABI, "File Header"): GNU as sets it once .option rvc is seen.
-        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry, _rvcUsed ? 1u : 0u);
+        var elf = ElfWriter.Write(sections, _sectionBase, _sectionSize, symbols, entry, _rvcSeen ? 1u : 0u);
         if (elf.Length > _options.MaxOutputBytes)
         {
             return AssemblyResult.Failed([new AssemblerError(1, 1, $"the output would be {elf.Length} bytes, more than the limit of {_options.MaxOutputBytes}")]);
@@ -183,7 +182,7 @@ internal sealed partial class AssemblyRun
 
     private void DefineLabel(string name, int line, int column, Section section)
     {
-        // The offset is set when the layout pass reaches the next statement (see Layout).
+        // The offset (-1 until then) is set when the layout pass reaches the next statement (see Layout).
         if (!_labelsBefore.TryGetValue(_statements.Count, out var pending))
         {
             _labelsBefore[_statements.Count] = pending = [];
@@ -203,7 +202,7 @@ internal sealed partial class AssemblyRun
             Error(line, column, $"label '{name}' is already defined (line {(_labels.TryGetValue(name, out var first) ? first.Line : _equates[name].Line)})");
             return;
         }
-        _labels[name] = (section, -1 - _statements.Count, line);
+        _labels[name] = (section, -1, line);
         pending.Add(name);
     }
 
@@ -434,15 +433,7 @@ internal sealed partial class AssemblyRun
         {
             if (_localLabels.TryGetValue(name, out var list))
             {
-                // Definitions are in statement order: find the first at this index by bisection, as a
-                // name like "1" can be defined thousands of times.
-                var (low, high) = (0, list.Count);
-                while (low < high)
-                {
-                    var middle = (low + high) / 2;
-                    (low, high) = list[middle].Index < index ? (middle + 1, high) : (low, middle);
-                }
-                for (var k = low; k < list.Count && list[k].Index == index; k++)
+                for (var k = FirstDefinitionFrom(list, index); k < list.Count && list[k].Index == index; k++)
                 {
                     list[k] = (index, list[k].Section, offsets[(int)list[k].Section]);
                 }
@@ -452,6 +443,22 @@ internal sealed partial class AssemblyRun
                 _labels[name] = (label.Section, offsets[(int)label.Section], label.Line);
             }
         }
+    }
+
+    /// <summary>
+    /// Where the definitions of a local label (in statement order) reach statement <paramref name="index"/>:
+    /// the position of the first at or after it, found by bisection, as a name like "1" can be
+    /// defined thousands of times.
+    /// </summary>
+    private static int FirstDefinitionFrom(List<(int Index, Section Section, long Offset)> definitions, int index)
+    {
+        var (low, high) = (0, definitions.Count);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            (low, high) = definitions[middle].Index < index ? (middle + 1, high) : (low, middle);
+        }
+        return low;
     }
 
     private static long AlignUp(long value, long alignment) => (value + alignment - 1) & ~(alignment - 1);
@@ -515,12 +522,12 @@ internal sealed partial class AssemblyRun
         }
         if (name.Length >= 2 && name[^1] is 'b' or 'f' && _localLabels.TryGetValue(name[..^1], out var defs))
         {
-            var found = name[^1] == 'b'
-                ? defs.LastOrDefault(d => d.Index <= _currentIndex && d.Offset >= 0)
-                : defs.FirstOrDefault(d => d.Index > _currentIndex && d.Offset >= 0);
-            if (found.Offset >= 0 && (found.Index != 0 || defs.Contains(found)))
+            // 1b: the last definition at or before this statement (always placed by now); 1f: the
+            // first after it, placed once a pass has reached it.
+            var k = FirstDefinitionFrom(defs, _currentIndex + 1) - (name[^1] == 'b' ? 1 : 0);
+            if (k >= 0 && k < defs.Count && defs[k].Offset >= 0)
             {
-                value = _sectionBase[(int)found.Section] + found.Offset;
+                value = _sectionBase[(int)defs[k].Section] + defs[k].Offset;
                 return true;
             }
         }
