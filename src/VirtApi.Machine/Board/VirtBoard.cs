@@ -113,7 +113,8 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
         Bus.Register(new AddressRange(ClintBase, Clint.Size), Clint);
         Bus.Register(new AddressRange(PlicBase, Plic.Size), Plic);
         Bus.Register(new AddressRange(UartBase, Uart16550.Size), Uart);
-        if (_harts.Length > 1)
+        // Other harts' reservations, and HTIF's tohost (restored with the board's own state).
+        if (_harts.Length > 1 || _tohost != 0)
         {
             Bus.RamStoreObserver = StoreObserved;
         }
@@ -164,8 +165,7 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
     /// </summary>
     public void InstallFirmware(ElfImage image, Func<ulong, ulong>? guestToMachine = null)
     {
-        Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(image.Entry, deviceTree: 0));
-        _bootRomEntry = image.Entry;
+        InstallBootRom(image.Entry);
         if (image.Symbols.TryGetValue("tohost", out var tohost))
         {
             // HTIF (riscv-tests convention): the guest writes tohost; 1 = pass, (n << 1) | 1 = test n failed.
@@ -178,6 +178,13 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
         {
             hart.Reset(BootRom.Address);
         }
+    }
+
+    // The boot ROM jumping to entry, remembered so that a snapshot can rebuild the same ROM.
+    private void InstallBootRom(ulong entry)
+    {
+        Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(entry, deviceTree: 0));
+        _bootRomEntry = entry;
     }
 
     /// <summary>Runs until power-off, reset, idleness, a stuck hart, or <paramref name="maxInstructions"/> more retired.</summary>
@@ -328,12 +335,7 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
     {
         if (state.BootRomEntry is { } entry)
         {
-            Bus.Register(new AddressRange(BootRom.Address, BootRom.Size), new BootRom(entry, deviceTree: 0));
-            _bootRomEntry = entry;
-        }
-        if (_tohost != 0)
-        {
-            Bus.RamStoreObserver = StoreObserved;
+            InstallBootRom(entry);
         }
         PoweredOff = state.PoweredOff;
         ExitCode = state.ExitCode;

@@ -92,25 +92,18 @@ public sealed partial class CsrFile
 
     /// <summary>
     /// The interrupt a hart at <paramref name="privilege"/> takes now among <paramref name="pending"/>
-    /// (mip &amp; mie), or -1 (section 3.1.9): M-level interrupts are enabled below M or with MIE;
-    /// delegated ones in U, or in S with SIE, never in M.
+    /// (mip &amp; mie), or -1 (section 3.1.9): the highest-priority one of <see cref="Enabled"/>.
     /// </summary>
     public int SelectInterrupt(PrivilegeLevel privilege, ulong pending)
     {
-        if (pending == 0)
+        var ready = pending & Enabled(privilege);
+        if (ready == 0)
         {
             return -1;
         }
-        var machineEnabled = privilege != PrivilegeLevel.Machine || (Mstatus & StatusMie) != 0;
-        var supervisorEnabled = privilege == PrivilegeLevel.User || (privilege == PrivilegeLevel.Supervisor && (Mstatus & StatusSie) != 0);
         foreach (var cause in InterruptPriority)
         {
-            if (((pending >> cause) & 1) == 0)
-            {
-                continue;
-            }
-            var delegated = ((Mideleg >> cause) & 1) != 0;
-            if (delegated ? supervisorEnabled : machineEnabled)
+            if (((ready >> cause) & 1) != 0)
             {
                 return cause;
             }
@@ -122,11 +115,16 @@ public sealed partial class CsrFile
     /// The interrupts of <c>mie</c> a hart at <paramref name="privilege"/> would take if they were
     /// pending now: what a VMM lets through to the hardware while the guest runs.
     /// </summary>
-    public ulong DeliverableInterrupts(PrivilegeLevel privilege)
+    public ulong DeliverableInterrupts(PrivilegeLevel privilege) => Mie & Enabled(privilege) & InterruptBits;
+
+    /// <summary>
+    /// The interrupt bits globally enabled at <paramref name="privilege"/> (section 3.1.9): M-level
+    /// ones below M or with MIE; delegated ones in U, or in S with SIE, never in M.
+    /// </summary>
+    private ulong Enabled(PrivilegeLevel privilege)
     {
         var machineEnabled = privilege != PrivilegeLevel.Machine || (Mstatus & StatusMie) != 0;
         var supervisorEnabled = privilege == PrivilegeLevel.User || (privilege == PrivilegeLevel.Supervisor && (Mstatus & StatusSie) != 0);
-        var mask = (machineEnabled ? ~Mideleg : 0) | (supervisorEnabled ? Mideleg : 0);
-        return Mie & mask & InterruptBits;
+        return (machineEnabled ? ~Mideleg : 0) | (supervisorEnabled ? Mideleg : 0);
     }
 }

@@ -148,7 +148,7 @@ internal struct DecodedInstruction
     {
         var funct3 = (inst >> 12) & 7;
         var funct7 = inst >> 25;
-        var immI = (int)inst >> 20;
+        var immI = (int)Hart.ImmI(inst);
         imm = 0;
         switch (inst & 0x7f)
         {
@@ -159,13 +159,13 @@ internal struct DecodedInstruction
                 imm = (int)(inst & 0xfffff000);
                 return Operation.Auipc;
             case 0x6f:
-                imm = ((int)inst >> 31 << 20) | (int)(inst & 0xff000) | (int)(((inst >> 20) & 1) << 11) | (int)(((inst >> 21) & 0x3ff) << 1);
+                imm = (int)Hart.ImmJ(inst);
                 return Operation.Jal;
             case 0x67:
                 imm = immI;
                 return funct3 == 0 ? Operation.Jalr : Operation.SlowPath;
             case 0x63:
-                imm = ((int)inst >> 31 << 12) | (int)(((inst >> 7) & 1) << 11) | (int)(((inst >> 25) & 0x3f) << 5) | (int)(((inst >> 8) & 0xf) << 1);
+                imm = (int)Hart.ImmB(inst);
                 return funct3 switch
                 {
                     0 => Operation.Beq,
@@ -190,7 +190,7 @@ internal struct DecodedInstruction
                     _ => Operation.SlowPath,
                 };
             case 0x23:
-                imm = ((int)inst >> 25 << 5) | (int)((inst >> 7) & 0x1f);
+                imm = (int)Hart.ImmS(inst);
                 return funct3 switch
                 {
                     0 => Operation.Sb,

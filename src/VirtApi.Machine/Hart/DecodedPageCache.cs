@@ -91,13 +91,11 @@ internal sealed class DecodedPageCache
     public DecodedPage Get(ulong frameNumber, byte[] frame)
     {
         var set = (int)(frameNumber % Sets);
-        for (var way = 0; way < 2; way++)
+        var held = IndexOf(frameNumber);
+        if (held >= 0)
         {
-            if (_pages[(2 * set) + way] is { } cached && cached.FrameNumber == frameNumber)
-            {
-                _recent[set] = (byte)way;
-                return cached;
-            }
+            _recent[set] = (byte)(held & 1);
+            return _pages[held]!;
         }
         var victim = 1 - _recent[set];
         _recent[set] = (byte)victim;
@@ -123,12 +121,12 @@ internal sealed class DecodedPageCache
     /// </summary>
     public bool StoreSeen(ulong frameNumber, int offset, int size)
     {
-        var set = (int)(frameNumber % Sets);
-        var page = _pages[2 * set] is { } first0 && first0.FrameNumber == frameNumber ? first0 : _pages[(2 * set) + 1];
-        if (page is null || page.FrameNumber != frameNumber)
+        var held = IndexOf(frameNumber);
+        if (held < 0)
         {
             return false;
         }
+        var page = _pages[held]!;
         // Slot i covers bytes 2i .. 2i+3 at most (a 32-bit instruction), so the stored bytes
         // offset .. offset+size-1 overlap slots (offset-2)/2 .. (offset+size-1)/2.
         var first = Math.Max(0, (offset - 2) >> 1);
@@ -140,13 +138,10 @@ internal sealed class DecodedPageCache
     /// <summary>The frame's memory was released (<see cref="Memory.SparseRam.Clear"/>): its decoded page, which holds the old bytes, is forgotten.</summary>
     public void Forget(ulong frameNumber)
     {
-        var set = (int)(frameNumber % Sets);
-        for (var way = 2 * set; way < (2 * set) + 2; way++)
+        var held = IndexOf(frameNumber);
+        if (held >= 0)
         {
-            if (_pages[way] is { } page && page.FrameNumber == frameNumber)
-            {
-                page.FrameNumber = DecodedPage.NoFrame;
-            }
+            _pages[held]!.FrameNumber = DecodedPage.NoFrame;
         }
     }
 
@@ -157,5 +152,19 @@ internal sealed class DecodedPageCache
         {
             page?.FrameNumber = DecodedPage.NoFrame;
         }
+    }
+
+    /// <summary>Where in <see cref="_pages"/> the decoded page of <paramref name="frameNumber"/> is (one way of its set at most), or -1.</summary>
+    private int IndexOf(ulong frameNumber)
+    {
+        var first = 2 * (int)(frameNumber % Sets);
+        for (var way = first; way < first + 2; way++)
+        {
+            if (_pages[way] is { } page && page.FrameNumber == frameNumber)
+            {
+                return way;
+            }
+        }
+        return -1;
     }
 }

@@ -102,15 +102,14 @@ public sealed partial class Hart
         ref var loads = ref MemoryMarshal.GetArrayDataReference(_loadTranslations);
         ref var stores = ref MemoryMarshal.GetArrayDataReference(_storeTranslations);
         var observed = _bus.RamStoresObserved;
-        var loadEpoch = _translationEpoch;
+        var loadEpoch = _context.Epoch;
         var storeEpoch = observed ? 0 : loadEpoch;
         var loadLimit = ram.Size;
         var storeLimit = observed ? 0 : ram.Size;
         ulong hits = 0;
         var pc = Pc;
         var remaining = limit;
-        ulong address;
-        ulong offset;
+        ulong value;
         while (true)
         {
             ref var d = ref Unsafe.Add(ref slots, (nint)((pc - pageBase) >> 1));
@@ -182,148 +181,78 @@ public sealed partial class Hart
                     }
                     break;
                 case Operation.Lb:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 1, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = (ulong)(long)(sbyte)ram.ReadAligned(offset, 1);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = (ulong)(long)(sbyte)value;
+                    break;
                 case Operation.Lbu:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 1, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 1);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = value;
+                    break;
                 case Operation.Lh:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 1) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 2, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = (ulong)(long)(short)ram.ReadAligned(offset, 2);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = (ulong)(long)(short)value;
+                    break;
                 case Operation.Lhu:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 1) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 2, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 2);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = value;
+                    break;
                 case Operation.Lw:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 3) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 4, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = (ulong)(long)(int)ram.ReadAligned(offset, 4);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = (ulong)(long)(int)value;
+                    break;
                 case Operation.Lwu:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 3) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 4, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 4);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = value;
+                    break;
                 case Operation.Ld:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 7) == 0 && RamOffset<TTranslation>(address, ref loads, loadEpoch, ramBase, loadLimit, out offset))
+                    if (!TryLoad<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 8, ref loads, loadEpoch, ramBase, loadLimit, ref hits, out value))
                     {
-                        Register(ref x, d.Rd) = ram.ReadAligned(offset, 8);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    Register(ref x, d.Rd) = value;
+                    break;
                 case Operation.Sb:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if (RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 1, Register(ref x, d.Rs2)))
+                    if (!TryStore<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 1, Register(ref x, d.Rs2), ref stores, storeEpoch, ramBase, storeLimit, ref hits))
                     {
-                        BreakReservation(TTranslation.On ? offset + ramBase : address);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    break;
                 case Operation.Sh:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 1) == 0 && RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 2, Register(ref x, d.Rs2)))
+                    if (!TryStore<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 2, Register(ref x, d.Rs2), ref stores, storeEpoch, ramBase, storeLimit, ref hits))
                     {
-                        BreakReservation(TTranslation.On ? offset + ramBase : address);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    break;
                 case Operation.Sw:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 3) == 0 && RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 4, Register(ref x, d.Rs2)))
+                    if (!TryStore<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 4, Register(ref x, d.Rs2), ref stores, storeEpoch, ramBase, storeLimit, ref hits))
                     {
-                        BreakReservation(TTranslation.On ? offset + ramBase : address);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    break;
                 case Operation.Sd:
-                    address = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
-                    if ((address & 7) == 0 && RamOffset<TTranslation>(address, ref stores, storeEpoch, ramBase, storeLimit, out offset) && ram.TryWriteAligned(offset, 8, Register(ref x, d.Rs2)))
+                    if (!TryStore<TTranslation>(ram, Register(ref x, d.Rs1) + (ulong)(long)d.Imm, 8, Register(ref x, d.Rs2), ref stores, storeEpoch, ramBase, storeLimit, ref hits))
                     {
-                        BreakReservation(TTranslation.On ? offset + ramBase : address);
-                        if (TTranslation.On)
-                        {
-                            hits++;
-                        }
-                        break;
+                        goto Access;
                     }
-                    exit = DecodedExit.Access;
-                    goto Return;
+                    break;
                 case Operation.Addi:
                     Register(ref x, d.Rd) = Register(ref x, d.Rs1) + (ulong)(long)d.Imm;
                     break;
@@ -472,6 +401,8 @@ public sealed partial class Hart
                 goto Return;
             }
         }
+    Access:
+        exit = DecodedExit.Access;
     Return:
         Pc = pc;
         if (TTranslation.On)
@@ -521,19 +452,53 @@ public sealed partial class Hart
         return true;
     }
 
+    /// <summary>
+    /// The hot loop's load of <paramref name="size"/> (a constant after inlining) bytes: true, with the
+    /// value, when <paramref name="address"/> is aligned and <see cref="RamOffset"/> places it in RAM
+    /// (counting the TLB hit <see cref="Translate"/> would count); false sends it to <see cref="Load"/>.
+    /// Inlined like the rest of the loop's helpers, so the loop still calls nothing and each case keeps
+    /// its constant size (DOTNET_JitDisasm=ExecuteDecoded shows no call and the hit count in a register).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryLoad<TTranslation>(Memory.SparseRam ram, ulong address, int size, ref CachedTranslation table, ulong epoch, ulong ramBase, ulong limit, ref ulong hits, out ulong value)
+        where TTranslation : struct, IDataTranslation
+    {
+        if ((address & (ulong)(size - 1)) == 0 && RamOffset<TTranslation>(address, ref table, epoch, ramBase, limit, out var offset))
+        {
+            value = ram.ReadAligned(offset, size);
+            if (TTranslation.On)
+            {
+                hits++;
+            }
+            return true;
+        }
+        value = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// The hot loop's store, as <see cref="TryLoad"/>: done here when it is only a copy into RAM
+    /// (<see cref="Memory.SparseRam.TryWriteAligned"/>), ending this hart's reservation as <see cref="Store"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryStore<TTranslation>(Memory.SparseRam ram, ulong address, int size, ulong value, ref CachedTranslation table, ulong epoch, ulong ramBase, ulong limit, ref ulong hits)
+        where TTranslation : struct, IDataTranslation
+    {
+        if ((address & (ulong)(size - 1)) == 0 && RamOffset<TTranslation>(address, ref table, epoch, ramBase, limit, out var offset) && ram.TryWriteAligned(offset, size, value))
+        {
+            StoreObserved(TTranslation.On ? offset + ramBase : address);
+            if (TTranslation.On)
+            {
+                hits++;
+            }
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>The length of a decoded instruction as fetched: 4, or 2 for a compressed one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Length(byte code) => 2 + (ulong)((code >> 6) & 2);
-
-    /// <summary>A store by this hart to <paramref name="physical"/> ends its reservation there, as <see cref="Store"/> does.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void BreakReservation(ulong physical)
-    {
-        if ((_reservation & ~7UL) == (physical & ~7UL))
-        {
-            _reservation = NoReservation;
-        }
-    }
 
     /// <summary>Registers by index without a bounds check: decoded indexes are 0..31, or <see cref="ZeroSink"/> for rd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -53,9 +53,6 @@ public sealed partial class Hart
     /// <summary>Translation contexts whose epochs are kept (a kernel, its user task, the handler between).</summary>
     private const int RecentContexts = 4;
 
-    // The current context's epoch: never zero, so an empty entry (key 0) and a key looked up with
-    // epoch 0 (how the hot loop asks when stores must take the general path) match nothing.
-    private ulong _translationEpoch = EpochStep;
     private ulong _nextEpoch = 2 * EpochStep;
 
     private readonly CachedTranslation[] _fetchTranslations = new CachedTranslation[TlbEntries];
@@ -72,6 +69,9 @@ public sealed partial class Hart
 
     private readonly TranslationContext[] _contexts = new TranslationContext[RecentContexts];
     private int _nextContext;
+
+    // The current context. Its epoch is never zero, so an empty entry (key 0) and a key looked up with
+    // epoch 0 (how the hot loop asks when stores must take the general path) match nothing.
     private TranslationContext _context = new() { Satp = ulong.MaxValue, State = ulong.MaxValue, Epoch = EpochStep };
 
     /// <summary>
@@ -93,15 +93,12 @@ public sealed partial class Hart
             if (recent.Epoch != 0 && recent.Satp == satp && recent.State == state)
             {
                 _context = recent;
-                _translationEpoch = recent.Epoch;
                 return;
             }
         }
-        var epoch = NewEpoch();
-        _context = new TranslationContext { Satp = satp, State = state, Epoch = epoch };
+        _context = new TranslationContext { Satp = satp, State = state, Epoch = NewEpoch() };
         _contexts[_nextContext] = _context;
         _nextContext = (_nextContext + 1) % RecentContexts;
-        _translationEpoch = epoch;
     }
 
     /// <summary>An epoch no standing entry holds: once every 4,095 the tables are cleared and every context forgotten.</summary>
@@ -150,7 +147,7 @@ public sealed partial class Hart
         {
             return;
         }
-        var translation = new CachedTranslation { Key = (address >> 12) | _translationEpoch, Offset = page };
+        var translation = new CachedTranslation { Key = (address >> 12) | _context.Epoch, Offset = page };
         switch (access)
         {
             case AccessType.Fetch:
@@ -223,7 +220,7 @@ public sealed partial class Hart
         if (translated)
         {
             ref var cached = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchTranslations), (nint)((pc >> 12) % TlbEntries));
-            if (cached.Key != ((pc >> 12) | _translationEpoch))
+            if (cached.Key != ((pc >> 12) | _context.Epoch))
             {
                 return;
             }

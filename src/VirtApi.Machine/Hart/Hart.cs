@@ -620,7 +620,11 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
 
     private static ulong Unsigned(ulong value, int size) => size == 4 ? (uint)value : value;
 
-    /// <summary>Breaks this hart's reservation when any hart stores to its address (chapter 8.2).</summary>
+    /// <summary>
+    /// Breaks this hart's reservation when any hart (this one included) stores to its granule
+    /// (chapter 8.2). Inlined: the hot loop's stores call it too.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void StoreObserved(ulong address)
     {
         if ((_reservation & ~7UL) == (address & ~7UL))
@@ -673,10 +677,7 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
         {
             // A store by this hart into its own reservation granule also ends the reservation:
             // the spec allows the SC to fail (A extension 8.2), and QEMU's does.
-            if ((_reservation & ~7UL) == (address & ~7UL))
-            {
-                _reservation = NoReservation;
-            }
+            StoreObserved(address);
             return true;
         }
         return RaiseException(ExceptionCause.StoreAccessFault, virtualAddress);
@@ -687,13 +688,13 @@ public sealed partial class Hart : IInterruptPins, ICsrHost
 
     private static ulong SignExtend32(uint value) => (ulong)(long)(int)value;
 
-    private static long ImmI(uint inst) => (int)inst >> 20;
+    internal static long ImmI(uint inst) => (int)inst >> 20;
 
-    private static long ImmS(uint inst) => ((int)inst >> 25 << 5) | (int)((inst >> 7) & 0x1f);
+    internal static long ImmS(uint inst) => ((int)inst >> 25 << 5) | (int)((inst >> 7) & 0x1f);
 
-    private static long ImmB(uint inst) =>
+    internal static long ImmB(uint inst) =>
         ((int)inst >> 31 << 12) | (int)(((inst >> 7) & 1) << 11) | (int)(((inst >> 25) & 0x3f) << 5) | (int)(((inst >> 8) & 0xf) << 1);
 
-    private static long ImmJ(uint inst) =>
+    internal static long ImmJ(uint inst) =>
         ((int)inst >> 31 << 20) | (int)(inst & 0xff000) | (int)(((inst >> 20) & 1) << 11) | (int)(((inst >> 21) & 0x3ff) << 1);
 }

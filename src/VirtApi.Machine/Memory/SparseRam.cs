@@ -93,11 +93,11 @@ public sealed class SparseRam
         if (within + size <= FrameSize)
         {
             var frameNumber = offset >> FrameShift;
-            if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+            if (IsSet(_decodedFrames, frameNumber))
             {
                 DropDecoded(frameNumber, within, size);
             }
-            _dirtyFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
+            Set(_dirtyFrames, frameNumber);
             var frame = Frame(frameNumber);
             var span = frame.AsSpan(within);
             switch (size)
@@ -152,12 +152,12 @@ public sealed class SparseRam
             var frameNumber = offset >> FrameShift;
             var within = (int)(offset & FrameMask);
             var count = Math.Min(source.Length, FrameSize - within);
-            if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+            if (IsSet(_decodedFrames, frameNumber))
             {
                 DropDecoded(frameNumber, within, count);
             }
             // A device's DMA changes memory as a store does: a snapshot's diff must hold the frame.
-            _dirtyFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
+            Set(_dirtyFrames, frameNumber);
             source[..count].CopyTo(Frame(frameNumber).AsSpan(within));
             source = source[count..];
             offset += (ulong)count;
@@ -178,19 +178,19 @@ public sealed class SparseRam
     public void Clear(ulong address)
     {
         var index = (address - Base) >> FrameShift;
-        if ((_decodedFrames[index >> 6] & (1UL << (int)index)) != 0)
+        if (IsSet(_decodedFrames, index))
         {
             foreach (var cache in _decodedPageCaches)
             {
                 cache.Forget(index);
             }
-            _decodedFrames[index >> 6] &= ~(1UL << (int)index);
+            Reset(_decodedFrames, index);
         }
         if (_frames[index] is not null)
         {
             _frames[index] = null;
             FramesTouched--;
-            _dirtyFrames[index >> 6] |= 1UL << (int)index;
+            Set(_dirtyFrames, index);
         }
     }
 
@@ -255,7 +255,7 @@ public sealed class SparseRam
             throw new ArgumentException($"a frame is {FrameSize} bytes, not {bytes.Length}", nameof(bytes));
         }
         var frameNumber = (address - Base) >> FrameShift;
-        if ((_decodedFrames[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0)
+        if (IsSet(_decodedFrames, frameNumber))
         {
             DropDecoded(frameNumber, 0, FrameSize);
         }
@@ -333,7 +333,7 @@ public sealed class SparseRam
     internal void AddDecodedPageCache(DecodedPageCache cache) => _decodedPageCaches = [.. _decodedPageCaches, cache];
 
     /// <summary>A hart decoded instructions from frame <paramref name="frameNumber"/>: writes to it must reach the caches.</summary>
-    internal void MarkDecoded(ulong frameNumber) => _decodedFrames[frameNumber >> 6] |= 1UL << (int)frameNumber;
+    internal void MarkDecoded(ulong frameNumber) => Set(_decodedFrames, frameNumber);
 
     private void DropDecoded(ulong frameNumber, int within, int size)
     {
@@ -344,9 +344,19 @@ public sealed class SparseRam
         }
         if (!held)
         {
-            _decodedFrames[frameNumber >> 6] &= ~(1UL << (int)frameNumber);
+            Reset(_decodedFrames, frameNumber);
         }
     }
+
+    // The per-frame bitmaps (_decodedFrames, _dirtyFrames): frame n is bit n % 64 of word n / 64.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsSet(ulong[] bits, ulong frameNumber) => (bits[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Set(ulong[] bits, ulong frameNumber) => bits[frameNumber >> 6] |= 1UL << (int)frameNumber;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Reset(ulong[] bits, ulong frameNumber) => bits[frameNumber >> 6] &= ~(1UL << (int)frameNumber);
 
     private byte[] Frame(ulong index)
     {

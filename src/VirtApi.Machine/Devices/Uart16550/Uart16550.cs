@@ -97,11 +97,7 @@ public sealed class Uart16550 : IMmioDevice
             _dlm = state.Dlm,
             _thrEmptyPending = state.ThrEmptyPending,
         };
-        foreach (var b in state.ReceiveFifo)
-        {
-            uart._receive.Enqueue(b);
-        }
-        uart.UpdateInterrupt();
+        uart.Receive(state.ReceiveFifo.AsSpan());
         return uart;
     }
 
