@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Snapshots;
 
 namespace VirtApi.Hypervisor.Vm;
@@ -27,6 +28,27 @@ public interface IGuestExecution : IDisposable
     /// holds the pages written after this capture.
     /// </summary>
     VmCapture Capture(SnapshotScope scope);
+
+    /// <summary>The VM's state without its memory (harts, devices, VMM), between two runs: what a migration's stop-and-copy sends.</summary>
+    VmSnapshotState SaveState();
+
+    /// <summary>Every guest page that holds data, by guest-physical address in address order.</summary>
+    IReadOnlyList<ulong> TouchedPages();
+
+    /// <summary>Copies the 4 KiB guest page at <paramref name="guestPhysical"/> (zeros if untouched).</summary>
+    void ReadPage(ulong guestPhysical, Span<byte> destination);
+
+    /// <summary>
+    /// Starts (or restarts) the migration's dirty log at the memory-virtualization layer: the guest pages
+    /// written from now on, by the guest, by the VMM on its behalf, or by a device back end's DMA.
+    /// </summary>
+    void StartDirtyLog();
+
+    /// <summary>The guest pages written since the log started or was last taken, in address order; a new log period starts.</summary>
+    IReadOnlyList<ulong> TakeDirtyLog();
+
+    /// <summary>Ends the dirty log (a migration ended on this machine): writes are no longer traced.</summary>
+    void StopDirtyLog();
 }
 
 /// <summary>Creates the execution of a VM for its technique.</summary>
@@ -42,6 +64,12 @@ public interface IGuestExecutionFactory
     /// does not fit <paramref name="spec"/>.
     /// </summary>
     IGuestExecution Restore(VmSpec spec, VmSnapshotState state, IEnumerable<GuestPage> pages, IConsoleOutput console);
+
+    /// <summary>
+    /// The receiving end of a migration of a VM defined by <paramref name="spec"/> (as it will be on the
+    /// target host), with at most <paramref name="machineFrames"/> machine frames for its pages.
+    /// </summary>
+    IMigrationTarget PrepareTarget(VmSpec spec, ulong machineFrames);
 }
 
 /// <summary>Where a guest's console bytes go.</summary>

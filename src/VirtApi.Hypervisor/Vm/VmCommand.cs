@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Snapshots;
 
 namespace VirtApi.Hypervisor.Vm;
@@ -53,6 +54,18 @@ public sealed record CaptureAbandonedCommand(Guid SnapshotId) : VmCommand;
 /// </summary>
 public sealed record RestoreCommand(Guid SnapshotId, VmSnapshotState? State, IReadOnlyList<GuestPage> Pages) : VmCommand;
 
+/// <summary>
+/// Moves the VM to another host (DESIGN.md "Migration"). Live: allowed while the VM runs; the VM is
+/// <see cref="VmState.Migrating"/> during pre-copy and stop-and-copy, and runs on the target after.
+/// Cold: allowed while it does not run (created, paused, stopped, crashed); a paused VM's machine moves
+/// whole and it stays paused. The answer comes at once; progress and the end go to
+/// <paramref name="Observer"/>. On failure or cancel the VM is as it was, on the source.
+/// </summary>
+public sealed record MigrateCommand(MigrationPlan Plan, IMigrationObserver Observer) : VmCommand;
+
+/// <summary>Cancels migration <paramref name="MigrationId"/>; accepted only during pre-copy.</summary>
+public sealed record CancelMigrationCommand(Guid MigrationId) : VmCommand;
+
 /// <summary>The worker's answer.</summary>
 /// <param name="Accepted">False when the state did not allow the command.</param>
 /// <param name="Status">The VM's status after the command.</param>
@@ -91,4 +104,5 @@ public static class StopReasons
     public const string HostRestart = "host-restart";
     public const string PausePoint = "pause-point";
     public const string SnapshotRestored = "snapshot-restored";
+    public const string Migrated = "migrated";
 }
