@@ -27,7 +27,9 @@ public sealed class FileBlockStore : IBlockStore, IDisposable
             throw new ArgumentException($"a disk's size must be a positive multiple of {SectorSize} bytes, was {backing.Bytes}", nameof(backing));
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(backing.Path))!);
-        var file = File.OpenHandle(backing.Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        // Shared for writing: during a migration the target opens the disk while the source, paused,
+        // still holds it (shared storage); writes go through, so neither caches what the other wrote.
+        var file = File.OpenHandle(backing.Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         try
         {
             if (RandomAccess.GetLength(file) < backing.Bytes)

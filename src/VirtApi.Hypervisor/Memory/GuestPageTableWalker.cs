@@ -80,6 +80,7 @@ public sealed class GuestPageTableWalker(P2mMap p2m, SystemBus bus, VmmCounters 
             if (updated != pte)
             {
                 bus.Write(machine, 8, updated);
+                p2m.LogDirty(pteAddress);
             }
             var physicalPage = (ppn & ~superpage) | ((address >> 12) & superpage);
             return new GuestTranslation(GuestWalkOutcome.Translated, (physicalPage << 12) | (address & 0xfff), updated, references);

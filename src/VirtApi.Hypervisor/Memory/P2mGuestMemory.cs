@@ -47,6 +47,7 @@ public sealed class P2mGuestMemory(P2mMap p2m, SparseRam ram) : IGuestMemory
                 return false; // the host has no frame left for this guest
             }
             ram.WriteBytes(machine, source[..chunk]);
+            p2m.LogDirty(address); // a back end's DMA dirties the guest's page as a store would
             address += (ulong)chunk;
             source = source[chunk..];
         }

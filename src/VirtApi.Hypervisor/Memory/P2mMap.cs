@@ -12,6 +12,10 @@ public sealed class P2mMap
     private readonly MachineFramePool _pool;
     private readonly uint[] _machineFrame; // MA frame number + 1 per GPA frame; 0 = not touched yet
 
+    // Log-dirty mode (a migration's dirty tracking, as Xen's shadow log-dirty): one bit per guest frame
+    // written since the log period began; null while no log runs.
+    private ulong[]? _dirtyLog;
+
     public P2mMap(ulong guestBase, ulong guestBytes, MachineFramePool pool)
     {
         GuestBase = guestBase;
@@ -81,6 +85,41 @@ public sealed class P2mMap
                 yield return (GuestBase + ((ulong)index << SparseRam.FrameShift), (ulong)(entry - 1) << SparseRam.FrameShift);
             }
         }
+    }
+
+    /// <summary>Whether log-dirty mode is on: the VMM then maps clean frames read-only so their first write comes to it.</summary>
+    public bool LoggingDirty => _dirtyLog is not null;
+
+    /// <summary>Starts log-dirty mode with an empty log (or empties the running one).</summary>
+    public void StartDirtyLog() => _dirtyLog = FrameBitmap.Create((ulong)_machineFrame.Length);
+
+    /// <summary>Ends log-dirty mode.</summary>
+    public void StopDirtyLog() => _dirtyLog = null;
+
+    /// <summary>Whether the guest frame holding <paramref name="guestPhysical"/> was written in this log period (false when no log runs).</summary>
+    public bool IsLoggedDirty(ulong guestPhysical)
+    {
+        if (_dirtyLog is not { } log || !Contains(guestPhysical))
+        {
+            return false;
+        }
+        return FrameBitmap.IsSet(log, (guestPhysical - GuestBase) >> SparseRam.FrameShift);
+    }
+
+    /// <summary>Records a write to the guest frame holding <paramref name="guestPhysical"/>, when a log runs.</summary>
+    public void LogDirty(ulong guestPhysical)
+    {
+        if (_dirtyLog is { } log && Contains(guestPhysical))
+        {
+            FrameBitmap.Set(log, (guestPhysical - GuestBase) >> SparseRam.FrameShift);
+        }
+    }
+
+    /// <summary>The guest frames written in this log period (addresses of their first bytes, in order); a new period starts.</summary>
+    public IReadOnlyList<ulong> TakeDirtyLog()
+    {
+        var log = _dirtyLog ?? throw new InvalidOperationException("no dirty log is running");
+        return FrameBitmap.Drain(log, GuestBase);
     }
 
     /// <summary>The map and its pool, for a snapshot.</summary>

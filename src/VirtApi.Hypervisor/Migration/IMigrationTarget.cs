@@ -6,7 +6,7 @@ namespace VirtApi.Hypervisor.Migration;
 /// <summary>
 /// The receiving end of a migration on the target host: machine frames of the target, filled as pages
 /// arrive, and at the end the VM built over them from its final state. Disposing it before
-/// <see cref="Resume"/> gives its frames back (a cancelled or failed migration).
+/// <see cref="Start"/> gives its frames back (a cancelled or failed migration).
 /// </summary>
 public interface IMigrationTarget : IDisposable
 {
@@ -23,5 +23,5 @@ public interface IMigrationTarget : IDisposable
     /// The VM, built from <paramref name="state"/> (as it crossed the link) over the pages received, ready to run on
     /// exactly as the source would have. Throws <see cref="SnapshotFormatException"/> when the state does not fit.
     /// </summary>
-    IGuestExecution Resume(VmSnapshotState state, IConsoleOutput console);
+    IGuestExecution Start(VmSnapshotState state, IConsoleOutput console);
 }

@@ -39,6 +39,9 @@ public sealed class VmmCounters
 
     public ulong GuestWalkReferences { get; set; }
 
+    /// <summary>Stores that faulted because log-dirty mode had mapped their clean page read-only, and logged it dirty.</summary>
+    public ulong DirtyLogFaults { get; set; }
+
     /// <summary>Estimated cycles of VMM work, added per event from the <see cref="CostModel"/>.</summary>
     public ulong VmmCycles { get; set; }
 
@@ -67,6 +70,7 @@ public sealed class VmmCounters
         GuestWalkReferences = GuestWalkReferences,
         VmmCycles = VmmCycles,
         ServiceVmCycles = ServiceVmCycles,
+        DirtyLogFaults = DirtyLogFaults,
         Devices = Devices.ToImmutableSortedDictionary(d => d.Key, d => new DeviceCountersState(d.Value.Exits, d.Value.Bytes, d.Value.BackEndCycles), StringComparer.Ordinal),
     };
 
@@ -86,6 +90,7 @@ public sealed class VmmCounters
             GuestWalkReferences = state.GuestWalkReferences,
             VmmCycles = state.VmmCycles,
             ServiceVmCycles = state.ServiceVmCycles,
+            DirtyLogFaults = state.DirtyLogFaults,
         };
         StateArrays.CopyInto(state.TrapsByClass, counters.TrapsByClass, nameof(state.TrapsByClass));
         StateArrays.CopyInto(state.ReflectedExceptions, counters.ReflectedExceptions, nameof(state.ReflectedExceptions));

@@ -37,6 +37,9 @@ public sealed record VmmCountersState
     /// <summary>Split back-end work charged to the service VM; absent (0) in states saved before devices had back ends.</summary>
     public ulong ServiceVmCycles { get; init; }
 
+    /// <summary>Stores logged by a migration's log-dirty mode; absent (0) in states saved before migration existed.</summary>
+    public ulong DirtyLogFaults { get; init; }
+
     /// <summary>Exits and bytes per device name.</summary>
     public required ImmutableSortedDictionary<string, DeviceCountersState> Devices { get; init; }
 }

@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Statistics;
 using VirtApi.Hypervisor.Techniques.Native;
@@ -21,6 +22,13 @@ public sealed class GuestExecutionFactory(CostModel cost) : IGuestExecutionFacto
         CpuMode.Native => NativeExecution.Boot(spec, console),
         CpuMode.TrapAndEmulate => TrapAndEmulateExecution.Boot(spec, console, cost),
         // TechniqueCatalog refuses the others at the API; reaching here is a bug, not bad input.
+        _ => throw new NotSupportedException($"cpu mode {spec.CpuMode} is not implemented by this build"),
+    };
+
+    public IMigrationTarget PrepareTarget(VmSpec spec, ulong machineFrames) => spec.CpuMode switch
+    {
+        CpuMode.Native => new NativeMigrationTarget(spec, machineFrames, this),
+        CpuMode.TrapAndEmulate => new TrapAndEmulateMigrationTarget(spec, machineFrames, this),
         _ => throw new NotSupportedException($"cpu mode {spec.CpuMode} is not implemented by this build"),
     };
 

@@ -52,6 +52,7 @@ public sealed record VmStatistics(
 /// <param name="GuestCycles">Estimated cycles of guest work (cost model).</param>
 /// <param name="VmmCycles">Estimated cycles of VMM work (cost model, added per event).</param>
 /// <param name="HostSecondsInVmm">Host time measured inside the VMM's handlers.</param>
+/// <param name="DirtyLogFaults">Stores that faulted into the VMM only to log their page dirty for a migration.</param>
 /// <param name="ServiceVmCycles">Estimated cycles of split back-end work the host's service VM did for this VM (bare-metal hosts).</param>
 public sealed record VmmStatistics(
     ulong Traps,
@@ -70,7 +71,8 @@ public sealed record VmmStatistics(
     ulong GuestCycles,
     ulong VmmCycles,
     double HostSecondsInVmm,
-    ulong ServiceVmCycles = 0);
+    ulong ServiceVmCycles = 0,
+    ulong DirtyLogFaults = 0);
 
 /// <summary>One device's counters.</summary>
 /// <param name="Name">The device (uart0, clint, plic, test-finisher, boot-rom).</param>

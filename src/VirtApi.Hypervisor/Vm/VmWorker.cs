@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Statistics;
 
@@ -30,6 +31,10 @@ public sealed class VmWorker
 
     // The snapshot the machine's dirty log starts from (the last captured or restored): a diff's parent.
     private Guid? _baseline;
+
+    // The live migration in pre-copy, if one runs: the VM is Migrating and the worker interleaves its
+    // chunks with the guest's slices.
+    private PreCopyMigration? _migration;
 
     // Every hart waits for an interrupt that only outside input can raise: the VM stays running but
     // takes no scheduler time until a command (console input) arrives, like an idle real machine.
@@ -83,12 +88,16 @@ public sealed class VmWorker
     internal bool RunSlice(ulong quantum)
     {
         DrainCommands();
-        if (_status.State == VmState.Running && _execution is not null && !_idle)
+        if (_migration is { } migration)
+        {
+            StepMigration(migration, quantum);
+        }
+        else if (_status.State == VmState.Running && _execution is not null && !_idle)
         {
             RunGuest(quantum);
         }
         PublishConsole();
-        return !_retired && ((_status.State == VmState.Running && !_idle) || !_commands.IsEmpty);
+        return !_retired && ((_status.State == VmState.Running && !_idle) || _migration is not null || !_commands.IsEmpty);
     }
 
     /// <summary>
@@ -107,6 +116,7 @@ public sealed class VmWorker
             // The disks could not be synced; the VM is crashed either way and its files stay as they are.
         }
         SetStatus(VmState.Crashed, $"vmm-fault: {exception.GetType().Name}", null);
+        EndMigration(MigrationPhase.Failed, $"the VMM faulted on the source ({exception.GetType().Name}); the VM crashed");
         DrainCommands();
     }
 
@@ -149,6 +159,8 @@ public sealed class VmWorker
                 return new VmCommandResult(true, _status);
             case ReconfigureCommand:
                 return new VmCommandResult(false, _status);
+            case CaptureCommand or RestoreCommand when _status.State == VmState.Migrating:
+                return new VmCommandResult(false, _status) { Refusal = "the VM is migrating; wait for the migration to end or cancel it" };
             case CaptureCommand capture when !_retired:
                 return Capture(capture);
             case CaptureAbandonedCommand abandoned:
@@ -161,7 +173,17 @@ public sealed class VmWorker
                 return Restore(restore);
             case CaptureCommand or RestoreCommand:
                 return new VmCommandResult(false, _status);
+            case MigrateCommand migrate when !_retired:
+                return Migrate(migrate);
+            case MigrateCommand:
+                return new VmCommandResult(false, _status);
+            case CancelMigrationCommand cancel when _migration?.Id == cancel.MigrationId:
+                EndMigration(MigrationPhase.Cancelled, null);
+                return new VmCommandResult(true, _status);
+            case CancelMigrationCommand:
+                return new VmCommandResult(false, _status) { Refusal = "the migration is not in pre-copy on this VM" };
             case ShutdownCommand:
+                EndMigration(MigrationPhase.Cancelled, "the VM was deleted");
                 if (_execution is not null)
                 {
                     Halt(VmState.Stopped, StopReasons.StopRequested, null);
@@ -256,8 +278,7 @@ public sealed class VmWorker
             if (done >= pausePoint)
             {
                 // Resumed with a pause point already passed: pause again at once.
-                _pauseAt = null;
-                SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+                PausePointReached();
                 return;
             }
             slice = Math.Min(slice, pausePoint - done);
@@ -299,9 +320,8 @@ public sealed class VmWorker
                 }
                 else if (_pauseAt is { } p && execution.InstructionsRetired >= p)
                 {
-                    _pauseAt = null;
                     PublishProgress();
-                    SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+                    PausePointReached();
                 }
                 else
                 {
@@ -309,6 +329,146 @@ public sealed class VmWorker
                 }
                 break;
         }
+    }
+
+    /// <summary>The guest reached its pause point: it pauses, or during pre-copy it is held (the VM stays migrating and lands paused).</summary>
+    private void PausePointReached()
+    {
+        _pauseAt = null;
+        if (_migration is { } migration)
+        {
+            migration.GuestHeld = true;
+            return;
+        }
+        SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+    }
+
+    private VmCommandResult Migrate(MigrateCommand command)
+    {
+        var (plan, observer) = (command.Plan, command.Observer);
+        var refusal = _migration is not null
+            ? "another migration of this VM is under way"
+            : plan.Mode == MigrationMode.Live && (_status.State != VmState.Running || _execution is null)
+                ? $"a live migration needs a running VM; this one is {CounterNames.Name(_status.State)}"
+                : plan.Mode == MigrationMode.Cold && _status.State is VmState.Running or VmState.Migrating
+                    ? $"a cold migration needs a VM that is not running; this one is {CounterNames.Name(_status.State)} (pause or stop it first)"
+                    : null;
+        if (refusal is not null)
+        {
+            return new VmCommandResult(false, _status) { Refusal = refusal };
+        }
+        // The dirty log a diff snapshot would follow is the migration's now, and the target starts a new one.
+        _baseline = null;
+        if (_execution is null)
+        {
+            // No machine (created, stopped, crashed): only the definition moves.
+            _spec = plan.Target;
+            observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Completed, [], new MigrationStopAndCopy(0, 0, 0, 0), 0, null, _status));
+            return new VmCommandResult(true, _status);
+        }
+        var target = _executions.PrepareTarget(plan.Target, plan.TargetFrames);
+        if (plan.Mode == MigrationMode.Live)
+        {
+            _migration = PreCopyMigration.Start(plan, observer, target, _execution);
+            SetStatus(VmState.Migrating, null, null);
+            return new VmCommandResult(true, _status);
+        }
+        // Cold: the guest is paused, so the whole move is one stop-and-copy of every touched page.
+        observer.PhaseChanged(plan.MigrationId, MigrationPhase.StopAndCopy);
+        var arrived = PreCopyMigration.Move(_execution, target, _execution.TouchedPages(), _consoleSink, plan.Link, out var downtime, out var error);
+        if (arrived is null)
+        {
+            target.Dispose();
+            observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Failed, [], null, 0, error, _status));
+            return new VmCommandResult(true, _status);
+        }
+        SwitchTo(arrived, plan.Target);
+        SetStatus(VmState.Paused, StopReasons.Migrated, null);
+        observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Completed, [], downtime, downtime!.PagesSent, null, _status));
+        return new VmCommandResult(true, _status);
+    }
+
+    /// <summary>One step of pre-copy: the guest runs for the time the last chunk takes on the link, or the next chunk is sent.</summary>
+    private void StepMigration(PreCopyMigration migration, ulong quantum)
+    {
+        var execution = _execution!;
+        if (_idle || migration.GuestHeld)
+        {
+            migration.GuestWaits();
+        }
+        if (migration.InstructionsUntilNextChunk > 0)
+        {
+            var before = execution.InstructionsRetired;
+            RunGuest(Math.Min(quantum, migration.InstructionsUntilNextChunk));
+            if (_migration is not null)
+            {
+                migration.GuestRan(execution.InstructionsRetired - before);
+            }
+            return;
+        }
+        if (!migration.Step(execution, out var stopAndCopy, out var error))
+        {
+            EndMigration(MigrationPhase.Failed, error);
+            return;
+        }
+        if (!stopAndCopy)
+        {
+            return;
+        }
+        var arrived = migration.StopAndCopy(execution, _consoleSink, out var downtime, out error);
+        if (arrived is null)
+        {
+            EndMigration(MigrationPhase.Failed, error);
+            return;
+        }
+        _migration = null;
+        SwitchTo(arrived, migration.Plan.Target);
+        if (migration.GuestHeld)
+        {
+            SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+        }
+        else
+        {
+            SetStatus(VmState.Running, null, null);
+        }
+        migration.Observer.Ended(migration.Id, migration.Report(MigrationPhase.Completed, downtime, null, _status));
+    }
+
+    /// <summary>The VM continues on the target: the source's machine (and its frames) is released only now that the target has it.</summary>
+    private void SwitchTo(IGuestExecution arrived, VmSpec spec)
+    {
+        Release();
+        _execution = arrived;
+        _spec = spec;
+        _idle = false;
+        PublishStatistics();
+    }
+
+    /// <summary>
+    /// Ends a pre-copy without moving the VM (cancelled, failed, or the guest stopped): the target's frames
+    /// are given back and the VM goes on on the source as it was.
+    /// </summary>
+    private void EndMigration(MigrationPhase phase, string? error)
+    {
+        if (_migration is not { } migration)
+        {
+            return;
+        }
+        _migration = null;
+        migration.Target.Dispose();
+        _execution?.StopDirtyLog();
+        if (_status.State == VmState.Migrating)
+        {
+            if (migration.GuestHeld)
+            {
+                SetStatus(VmState.Paused, StopReasons.PausePoint, null);
+            }
+            else
+            {
+                SetStatus(VmState.Running, null, null);
+            }
+        }
+        migration.Observer.Ended(migration.Id, migration.Report(phase, null, error, _status));
     }
 
     /// <summary>Drops the machine: its disks are synced to their files and closed (a VM's data is durable once it stops).</summary>
@@ -330,6 +490,7 @@ public sealed class VmWorker
         _baseline = null;
         _pauseAt = null;
         SetStatus(state, reason, exitCode);
+        EndMigration(MigrationPhase.Failed, $"the guest stopped during pre-copy ({reason}); the VM is {CounterNames.Name(state)} on the source");
     }
 
     private void PublishProgress()

@@ -38,7 +38,7 @@ public sealed class SparseRam
         Base = baseAddress;
         Size = size;
         _frames = new byte[]?[size >> FrameShift];
-        _decodedFrames = new ulong[((size >> FrameShift) + 63) / 64];
+        _decodedFrames = FrameBitmap.Create(size >> FrameShift);
         _dirtyFrames = new ulong[_decodedFrames.Length];
     }
 
@@ -93,11 +93,11 @@ public sealed class SparseRam
         if (within + size <= FrameSize)
         {
             var frameNumber = offset >> FrameShift;
-            if (IsSet(_decodedFrames, frameNumber))
+            if (FrameBitmap.IsSet(_decodedFrames, frameNumber))
             {
                 DropDecoded(frameNumber, within, size);
             }
-            Set(_dirtyFrames, frameNumber);
+            FrameBitmap.Set(_dirtyFrames, frameNumber);
             var frame = Frame(frameNumber);
             var span = frame.AsSpan(within);
             switch (size)
@@ -152,12 +152,12 @@ public sealed class SparseRam
             var frameNumber = offset >> FrameShift;
             var within = (int)(offset & FrameMask);
             var count = Math.Min(source.Length, FrameSize - within);
-            if (IsSet(_decodedFrames, frameNumber))
+            if (FrameBitmap.IsSet(_decodedFrames, frameNumber))
             {
                 DropDecoded(frameNumber, within, count);
             }
             // A device's DMA changes memory as a store does: a snapshot's diff must hold the frame.
-            Set(_dirtyFrames, frameNumber);
+            FrameBitmap.Set(_dirtyFrames, frameNumber);
             source[..count].CopyTo(Frame(frameNumber).AsSpan(within));
             source = source[count..];
             offset += (ulong)count;
@@ -178,19 +178,19 @@ public sealed class SparseRam
     public void Clear(ulong address)
     {
         var index = (address - Base) >> FrameShift;
-        if (IsSet(_decodedFrames, index))
+        if (FrameBitmap.IsSet(_decodedFrames, index))
         {
             foreach (var cache in _decodedPageCaches)
             {
                 cache.Forget(index);
             }
-            Reset(_decodedFrames, index);
+            FrameBitmap.Reset(_decodedFrames, index);
         }
         if (_frames[index] is not null)
         {
             _frames[index] = null;
             FramesTouched--;
-            Set(_dirtyFrames, index);
+            FrameBitmap.Set(_dirtyFrames, index);
         }
     }
 
@@ -200,22 +200,7 @@ public sealed class SparseRam
     /// frame whose stores left it as it was still counts: the log records writes, not differences.
     /// Frames loaded by <see cref="RestoreFrame"/> are not in it (a restore starts a clean log).
     /// </summary>
-    public IReadOnlyList<ulong> TakeDirtyFrames()
-    {
-        var dirty = new List<ulong>();
-        for (var word = 0; word < _dirtyFrames.Length; word++)
-        {
-            var bits = _dirtyFrames[word];
-            _dirtyFrames[word] = 0;
-            while (bits != 0)
-            {
-                var bit = System.Numerics.BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                dirty.Add(Base + ((((ulong)word << 6) + (ulong)bit) << FrameShift));
-            }
-        }
-        return dirty;
-    }
+    public IReadOnlyList<ulong> TakeDirtyFrames() => FrameBitmap.Drain(_dirtyFrames, Base);
 
     /// <summary>Forgets every write so far: the frames as they are now are the new reference.</summary>
     public void ClearDirtyFrames() => Array.Clear(_dirtyFrames);
@@ -255,7 +240,7 @@ public sealed class SparseRam
             throw new ArgumentException($"a frame is {FrameSize} bytes, not {bytes.Length}", nameof(bytes));
         }
         var frameNumber = (address - Base) >> FrameShift;
-        if (IsSet(_decodedFrames, frameNumber))
+        if (FrameBitmap.IsSet(_decodedFrames, frameNumber))
         {
             DropDecoded(frameNumber, 0, FrameSize);
         }
@@ -333,7 +318,7 @@ public sealed class SparseRam
     internal void AddDecodedPageCache(DecodedPageCache cache) => _decodedPageCaches = [.. _decodedPageCaches, cache];
 
     /// <summary>A hart decoded instructions from frame <paramref name="frameNumber"/>: writes to it must reach the caches.</summary>
-    internal void MarkDecoded(ulong frameNumber) => Set(_decodedFrames, frameNumber);
+    internal void MarkDecoded(ulong frameNumber) => FrameBitmap.Set(_decodedFrames, frameNumber);
 
     private void DropDecoded(ulong frameNumber, int within, int size)
     {
@@ -344,19 +329,9 @@ public sealed class SparseRam
         }
         if (!held)
         {
-            Reset(_decodedFrames, frameNumber);
+            FrameBitmap.Reset(_decodedFrames, frameNumber);
         }
     }
-
-    // The per-frame bitmaps (_decodedFrames, _dirtyFrames): frame n is bit n % 64 of word n / 64.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsSet(ulong[] bits, ulong frameNumber) => (bits[frameNumber >> 6] & (1UL << (int)frameNumber)) != 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Set(ulong[] bits, ulong frameNumber) => bits[frameNumber >> 6] |= 1UL << (int)frameNumber;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Reset(ulong[] bits, ulong frameNumber) => bits[frameNumber >> 6] &= ~(1UL << (int)frameNumber);
 
     private byte[] Frame(ulong index)
     {

@@ -229,6 +229,7 @@ public sealed record VmmStatsResponse(
 /// <param name="GuestWalkReferences">Guest PTEs those walks read.</param>
 /// <param name="MachineFramesAllocated">Machine frames the P2M took for guest memory.</param>
 /// <param name="ShadowFrames">Machine frames holding shadow tables now.</param>
+/// <param name="DirtyLogFaults">Stores that faulted only so a migration's log-dirty mode could log their page.</param>
 public sealed record VmmMemoryStats(
     ulong HiddenFaults,
     ulong GuestPageFaults,
@@ -237,7 +238,8 @@ public sealed record VmmMemoryStats(
     ulong GuestPageWalks,
     ulong GuestWalkReferences,
     ulong MachineFramesAllocated,
-    ulong ShadowFrames);
+    ulong ShadowFrames,
+    ulong DirtyLogFaults);
 
 /// <summary>One device's counters.</summary>
 /// <param name="Name">uart0, clint, plic, test-finisher, boot-rom, the VM's own devices (ata0, virtio-blk0 …), virtio-empty (probes of empty virtio slots).</param>

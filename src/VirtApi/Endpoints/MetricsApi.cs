@@ -90,6 +90,7 @@ public static class MetricsApi
             ("virtapi_vm_vmm_reflected_traps_total", "Exceptions and interrupts the VMM delivered into the guest.", s => s.Vmm?.ReflectedTraps ?? 0),
             ("virtapi_vm_vmm_emulated_instructions_total", "Instructions the VMM completed for the guest.", s => s.Vmm?.EmulatedInstructions ?? 0),
             ("virtapi_vm_vmm_hidden_faults_total", "Shadow misses filled by the VMM.", s => s.Vmm?.HiddenFaults ?? 0),
+            ("virtapi_vm_vmm_dirty_log_faults_total", "Stores logged dirty by a migration's log-dirty mode.", s => s.Vmm?.DirtyLogFaults ?? 0),
             ("virtapi_vm_vmm_guest_page_faults_total", "Guest page faults reflected into the guest.", s => s.Vmm?.GuestPageFaults ?? 0),
             ("virtapi_vm_vmm_shadow_flushes_total", "Whole shadow tables dropped.", s => s.Vmm?.ShadowFlushes ?? 0),
             ("virtapi_vm_vmm_cycles_total", "Estimated cycles of VMM work (cost model).", s => s.Vmm?.VmmCycles ?? 0),

@@ -246,7 +246,8 @@ public static class VmLifecycleApi
             vmm.GuestPageWalks,
             vmm.GuestWalkReferences,
             vmm.MachineFramesAllocated,
-            vmm.ShadowFrames),
+            vmm.ShadowFrames,
+            vmm.DirtyLogFaults),
         [.. vmm.Devices.Select(d => new DeviceStatsResponse(d.Name, d.Model, d.Exits, d.Bytes))],
         new VmmCostStats(vmm.GuestCycles, vmm.VmmCycles, vmm.HostSecondsInVmm, vmm.ServiceVmCycles));
 

@@ -68,15 +68,34 @@ public sealed class NativeExecution : IGuestExecution
 
     /// <summary>Guest-physical is the machine's address here: RAM's frames and its dirty log are the guest's own.</summary>
     public VmCapture Capture(SnapshotScope scope) => new(
-        new VmSnapshotState
-        {
-            Format = SnapshotFormat.Version,
-            CpuMode = CpuMode.Native,
-            Vcpus = _board.Harts.Count,
-            GuestMemoryBytes = _board.Bus.Ram.Size,
-            Board = _board.Save(),
-            Devices = _devices.Set.Save(),
-        },
+        SaveState(),
         GuestMemoryCapture.Pages(_board.Bus.Ram, scope, () => _board.Bus.Ram.TouchedFrames().Select(f => (f.Address, f.Address)), address => address),
         scope);
+
+    public VmSnapshotState SaveState() => new()
+    {
+        Format = SnapshotFormat.Version,
+        CpuMode = CpuMode.Native,
+        Vcpus = _board.Harts.Count,
+        GuestMemoryBytes = _board.Bus.Ram.Size,
+        Board = _board.Save(),
+        Devices = _devices.Set.Save(),
+    };
+
+    public IReadOnlyList<ulong> TouchedPages() => [.. _board.Bus.Ram.TouchedFrames().Select(f => f.Address)];
+
+    public void ReadPage(ulong guestPhysical, Span<byte> destination) => _board.Bus.Ram.ReadBytes(guestPhysical, destination[..SparseRam.FrameSize]);
+
+    /// <summary>
+    /// With no VMM, the dirty log is the machine's store path (RAM's own log, which every store, DMA and
+    /// HTIF write passes through); it is the same log a diff snapshot uses.
+    /// </summary>
+    public void StartDirtyLog() => _board.Bus.Ram.ClearDirtyFrames();
+
+    public IReadOnlyList<ulong> TakeDirtyLog() => _board.Bus.Ram.TakeDirtyFrames();
+
+    /// <summary>RAM's store path logs always; nothing to switch off.</summary>
+    public void StopDirtyLog()
+    {
+    }
 }

@@ -147,6 +147,13 @@ public sealed class ShadowMmu
         _vhart.Hart.FlushTranslations(virtualAddress);
     }
 
+    /// <summary>Drops every shadow table and loads a fresh one for the current context: nothing stays mapped.</summary>
+    public void Rebuild()
+    {
+        FlushAll();
+        Load();
+    }
+
     private void FlushAll()
     {
         foreach (var context in _contexts.Keys.ToList())

@@ -96,10 +96,13 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
     }
 
     /// <summary>The host board: guest RAM followed by the VMM's shadow pool.</summary>
-    private static MachineConfig Config(VmSpec spec)
+    private static MachineConfig Config(VmSpec spec) => new() { HartCount = spec.Vcpus, MemoryBytes = MachineBytes(spec) };
+
+    /// <summary>The machine memory a VM takes on its host: guest RAM and the VMM's shadow pool.</summary>
+    internal static ulong MachineBytes(VmSpec spec)
     {
         var guestBytes = (ulong)spec.MemoryMiB << 20;
-        return new MachineConfig { HartCount = spec.Vcpus, MemoryBytes = guestBytes + ShadowPoolBytes(guestBytes, spec.Vcpus) };
+        return guestBytes + ShadowPoolBytes(guestBytes, spec.Vcpus);
     }
 
     private static MachineFramePool TablesPool(SparseRam ram, VmSpec spec)
@@ -156,18 +159,42 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
                 toGuest ??= _p2m.Mappings().ToDictionary(m => m.Machine, m => m.GuestPhysical);
                 return toGuest.TryGetValue(machine, out var guest) ? guest : null;
             });
-        var state = new VmSnapshotState
-        {
-            Format = SnapshotFormat.Version,
-            CpuMode = CpuMode.TrapAndEmulate,
-            Vcpus = _board.Harts.Count,
-            GuestMemoryBytes = _p2m.GuestBytes,
-            Board = _board.Save(),
-            Devices = _devices.Set.Save(),
-            TrapAndEmulate = _vmm.Save(),
-        };
-        return new VmCapture(state, pages, scope);
+        return new VmCapture(SaveState(), pages, scope);
     }
+
+    public VmSnapshotState SaveState() => new()
+    {
+        Format = SnapshotFormat.Version,
+        CpuMode = CpuMode.TrapAndEmulate,
+        Vcpus = _board.Harts.Count,
+        GuestMemoryBytes = _p2m.GuestBytes,
+        Board = _board.Save(),
+        Devices = _devices.Set.Save(),
+        TrapAndEmulate = _vmm.Save(),
+    };
+
+    /// <summary>The guest frames the P2M has given machine frames: every page the guest has touched.</summary>
+    public IReadOnlyList<ulong> TouchedPages() => [.. _p2m.Mappings().Select(m => m.GuestPhysical)];
+
+    public void ReadPage(ulong guestPhysical, Span<byte> destination)
+    {
+        var page = destination[..SparseRam.FrameSize];
+        if (_p2m.TryLookup(guestPhysical, out var machine))
+        {
+            _board.Bus.Ram.ReadBytes(machine, page);
+        }
+        else
+        {
+            page.Clear();
+        }
+    }
+
+    /// <summary>Dirty tracking in the P2M and the shadow tables (<see cref="TrapAndEmulateVmm.StartDirtyLog"/>).</summary>
+    public void StartDirtyLog() => _vmm.StartDirtyLog();
+
+    public IReadOnlyList<ulong> TakeDirtyLog() => _vmm.TakeDirtyLog();
+
+    public void StopDirtyLog() => _vmm.StopDirtyLog();
 
     public VmStatistics CaptureStatistics()
     {
@@ -200,7 +227,8 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
             _board.InstructionsRetired * _cost.GuestInstruction,
             counters.VmmCycles,
             counters.HostSecondsInVmm,
-            counters.ServiceVmCycles);
+            counters.ServiceVmCycles,
+            counters.DirtyLogFaults);
         return machine with
         {
             InstructionsByPrivilege = CounterNames.ByPrivilege(byPrivilege),

@@ -93,6 +93,40 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
 
     public VmmCounters Counters { get; }
 
+    /// <summary>
+    /// Starts log-dirty mode (Xen's shadow log-dirty, for a migration's pre-copy): every guest page is
+    /// write-protected in the shadows, and the first store to each comes to the VMM, which logs the
+    /// page in the P2M's dirty log and maps it writable. The VMM's own writes (A/D bits) and device DMA
+    /// are logged where they happen.
+    /// </summary>
+    public void StartDirtyLog()
+    {
+        _p2m.StartDirtyLog();
+        WriteProtectGuest();
+    }
+
+    /// <summary>The guest pages written since the last take (or the start), in order; every page is write-protected again.</summary>
+    public IReadOnlyList<ulong> TakeDirtyLog()
+    {
+        var dirty = _p2m.TakeDirtyLog();
+        WriteProtectGuest();
+        return dirty;
+    }
+
+    /// <summary>Ends log-dirty mode; pages mapped read-only by it become writable again on their next store.</summary>
+    public void StopDirtyLog() => _p2m.StopDirtyLog();
+
+    // Writable shadow entries are dropped by rebuilding every shadow from empty, as Xen's log-dirty
+    // "clean" blows the shadow tables: cheaper than finding each writable entry, and the hidden
+    // faults that refill them are the mode's real cost.
+    private void WriteProtectGuest()
+    {
+        foreach (var shadow in _shadows)
+        {
+            shadow.Rebuild();
+        }
+    }
+
     public IReadOnlyList<VirtualHart> VirtualHarts => _vharts;
 
     /// <summary>Starts every guest hart in virtual M-mode at <paramref name="resetVector"/>, the hart itself in U-mode.</summary>
@@ -402,6 +436,19 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
         if (_p2m.TryTranslate(guestPhysical, out var machine))
         {
             CheckProgress(hart, address);
+            if (_p2m.LoggingDirty && (permissions & Sv39.PteW) != 0 && !_p2m.IsLoggedDirty(guestPhysical))
+            {
+                // Log-dirty mode: a clean page is mapped without write, so its first store comes here.
+                if (access == AccessType.Store)
+                {
+                    _p2m.LogDirty(guestPhysical);
+                    Counters.DirtyLogFaults++;
+                }
+                else
+                {
+                    permissions &= ~Sv39.PteW;
+                }
+            }
             shadow.Fill(address, machine, permissions);
             return;
         }
