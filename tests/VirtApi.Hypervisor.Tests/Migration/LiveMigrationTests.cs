@@ -1,0 +1,204 @@
+using VirtApi.Hypervisor.Migration;
+using VirtApi.Hypervisor.Snapshots;
+using VirtApi.Hypervisor.Techniques;
+using VirtApi.Hypervisor.Vm;
+
+namespace VirtApi.Hypervisor.Tests.Migration;
+
+/// <summary>
+/// Live and cold migration on the real worker, stepped on the test's thread (DESIGN.md "Migration"): the
+/// guest's output after a migration is exactly an unmigrated run's, the rounds follow the pre-copy rules,
+/// and a cancel or a failure leaves the VM running on the source, unharmed.
+/// </summary>
+public sealed class LiveMigrationTests
+{
+    private static readonly byte[] DemoKernel = GuestRun.BuiltIn("demo-kernel");
+
+    public static TheoryData<CpuMode> Modes => [CpuMode.Native, CpuMode.TrapAndEmulate];
+
+    private static readonly Dictionary<CpuMode, GuestRun.Outcome> Unmigrated = [];
+
+    private static GuestRun.Outcome Reference(CpuMode mode)
+    {
+        lock (Unmigrated)
+        {
+            if (!Unmigrated.TryGetValue(mode, out var outcome))
+            {
+                outcome = GuestRun.Run(DemoKernel, mode);
+                Assert.Equal(GuestRunOutcome.PoweredOff, outcome.Result.Outcome);
+                Unmigrated[mode] = outcome;
+            }
+            return outcome;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void DemoKernel_MigratedLiveMidRun_PrintsExactlyWhatAnUnmigratedRunPrints(CpuMode mode)
+    {
+        var reference = Reference(mode);
+        var vm = SteppedVm.Boot(DemoKernel, mode);
+        vm.RunTo(reference.Statistics.InstructionsRetired / 3);
+
+        Assert.True(vm.Migrate(MigrationMode.Live).Accepted);
+        Assert.Equal(VmState.Migrating, vm.Status.State);
+        var report = vm.FinishMigration();
+
+        Assert.Equal(MigrationPhase.Completed, report.Phase);
+        Assert.Equal(VmState.Running, vm.Status.State);
+        Assert.Equal([MigrationPhase.PreCopy, MigrationPhase.StopAndCopy], vm.Phases);
+        Assert.NotEmpty(report.Rounds);
+        Assert.Equal(report.Rounds, vm.Rounds);
+        Assert.Equal(report.Rounds.Sum(r => (long)r.PagesSent) + report.StopAndCopy!.PagesSent, report.TotalPagesSent);
+        Assert.True(report.StopAndCopy.StateBytes > 0);
+        Assert.True(report.StopAndCopy.DowntimeInstructions >= (ulong)report.StopAndCopy.PagesSent * new MigrationLink().InstructionsPerPage);
+        // The guest ran while round 0 was sent: the link's time is the guest's.
+        Assert.True(report.Rounds[0].GuestInstructions > 0);
+
+        vm.RunToEnd();
+        Assert.Equal(reference.Console, vm.Console);
+        Assert.Equal(StopReasons.GuestPowerOff, vm.Status.Reason);
+        Assert.Equal(reference.Statistics.InstructionsRetired, vm.Status.InstructionsRetired);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void TargetShortOfMemory_FailsTheMigration_AndTheVmRunsOnOnTheSourceUnharmed(CpuMode mode)
+    {
+        var reference = Reference(mode);
+        var vm = SteppedVm.Boot(DemoKernel, mode);
+        vm.RunTo(reference.Statistics.InstructionsRetired / 4);
+
+        Assert.True(vm.Migrate(MigrationMode.Live, targetFrames: 8).Accepted);
+        var report = vm.FinishMigration();
+
+        Assert.Equal(MigrationPhase.Failed, report.Phase);
+        Assert.Contains("ran out of machine memory", report.Error);
+        Assert.Null(report.StopAndCopy);
+        Assert.Equal(VmState.Running, report.Status.State);
+        vm.RunToEnd();
+        Assert.Equal(reference.Console, vm.Console);
+        Assert.Equal(reference.Statistics.InstructionsRetired, vm.Status.InstructionsRetired);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Cancel_DuringPreCopy_LeavesTheVmRunningOnTheSource(CpuMode mode)
+    {
+        var reference = Reference(mode);
+        var vm = SteppedVm.Boot(DemoKernel, mode);
+        vm.RunTo(reference.Statistics.InstructionsRetired / 4);
+        // A slow link: round 0 takes far longer than the few slices before the cancel.
+        Assert.True(vm.Migrate(MigrationMode.Live, link: new MigrationLink { InstructionsPerPage = 10_000, ChunkPages = 4 }).Accepted);
+        vm.Step(20);
+        Assert.Equal(VmState.Migrating, vm.Status.State);
+        Assert.Null(vm.Report);
+        Assert.Equal([MigrationPhase.PreCopy], vm.Phases);
+
+        // Only the migration's own id cancels it.
+        Assert.False(vm.Send(new CancelMigrationCommand(Guid.NewGuid())).Accepted);
+        var cancel = vm.Send(new CancelMigrationCommand(vm.LastPlan!.MigrationId));
+
+        Assert.True(cancel.Accepted);
+        Assert.Equal(MigrationPhase.Cancelled, vm.Report!.Phase);
+        Assert.Equal(VmState.Running, vm.Status.State);
+        vm.RunToEnd();
+        Assert.Equal(reference.Console, vm.Console);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ColdMigration_OfAPausedVm_MovesEveryTouchedPage_AndItGoesOnIdentically(CpuMode mode)
+    {
+        var reference = Reference(mode);
+        var vm = SteppedVm.Boot(DemoKernel, mode);
+        Assert.False(vm.Migrate(MigrationMode.Cold).Accepted); // running: cold is refused
+        vm.RunTo(reference.Statistics.InstructionsRetired / 2);
+        Assert.True(vm.Send(new LifecycleCommand(VmAction.Pause)).Accepted);
+        Assert.False(vm.Migrate(MigrationMode.Live).Accepted); // paused: live is refused
+
+        Assert.True(vm.Migrate(MigrationMode.Cold).Accepted);
+
+        var report = vm.Report!;
+        Assert.Equal(MigrationPhase.Completed, report.Phase);
+        Assert.Empty(report.Rounds);
+        Assert.Equal(report.StopAndCopy!.PagesSent, report.TotalPagesSent);
+        Assert.True(report.TotalPagesSent > 10);
+        Assert.Equal(VmState.Paused, vm.Status.State);
+        Assert.Equal(StopReasons.Migrated, vm.Status.Reason);
+        Assert.True(vm.Send(new LifecycleCommand(VmAction.Resume)).Accepted);
+        vm.RunToEnd();
+        Assert.Equal(reference.Console, vm.Console);
+    }
+
+    [Fact]
+    public void GuestPowersOffDuringPreCopy_TheMigrationFails_AndTheVmIsStoppedOnTheSource()
+    {
+        var reference = Reference(CpuMode.Native);
+        var vm = SteppedVm.Boot(DemoKernel, CpuMode.Native);
+        vm.RunTo(reference.Statistics.InstructionsRetired - 50_000);
+        Assert.True(vm.Migrate(MigrationMode.Live, link: new MigrationLink { InstructionsPerPage = 100_000, ChunkPages = 1 }).Accepted);
+
+        var report = vm.FinishMigration();
+
+        Assert.Equal(MigrationPhase.Failed, report.Phase);
+        Assert.Contains("guest stopped during pre-copy (guest-power-off)", report.Error);
+        Assert.Equal(VmState.Stopped, vm.Status.State);
+        Assert.Equal(reference.Console, vm.Console);
+    }
+
+    [Fact]
+    public void PausePointDuringPreCopy_HoldsTheGuest_AndItLandsPausedAtExactlyThatInstruction()
+    {
+        var reference = Reference(CpuMode.TrapAndEmulate);
+        var vm = SteppedVm.Boot(DemoKernel, CpuMode.TrapAndEmulate);
+        vm.RunTo(100_000);
+        Assert.True(vm.Send(new LifecycleCommand(VmAction.Pause)).Accepted);
+        var pausePoint = vm.Status.InstructionsRetired + 25_000;
+        Assert.True(vm.Send(new LifecycleCommand(VmAction.Resume, pausePoint)).Accepted);
+
+        // Round 0 alone takes the guest's time for its 20-odd pages at 1000 instructions each, and the
+        // resume's slice ran 10 000 of the 25 000: the pause point falls in round 0.
+        Assert.True(vm.Migrate(MigrationMode.Live, link: new MigrationLink { InstructionsPerPage = 1_000 }).Accepted);
+        var report = vm.FinishMigration();
+
+        Assert.Equal(MigrationPhase.Completed, report.Phase);
+        Assert.Equal(VmState.Paused, vm.Status.State);
+        Assert.Equal(StopReasons.PausePoint, vm.Status.Reason);
+        Assert.Equal(pausePoint, vm.Status.InstructionsRetired);
+        Assert.True(vm.Send(new LifecycleCommand(VmAction.Resume)).Accepted);
+        vm.RunToEnd();
+        Assert.Equal(reference.Console, vm.Console);
+    }
+
+    [Fact]
+    public void TrapAndEmulate_DirtyLogOfTheShadows_NamesExactlyThePagesTheMachineStorePathSawWritten()
+    {
+        var spec = new VmSpec(Guid.NewGuid(), "log", DemoKernel, 1, 64, CpuMode.TrapAndEmulate, CpuProfile.Riscv, MemoryMode.Shadow, null);
+        using var execution = new GuestExecutionFactory().Boot(spec, new NoConsole());
+        execution.Run(100_000);
+        execution.Capture(SnapshotScope.Full); // starts RAM's own log
+        execution.StartDirtyLog();
+        var periods = 0;
+        for (var period = 0; period < 12; period++)
+        {
+            if (execution.Run(40_000).Outcome != GuestRunOutcome.SliceDone)
+            {
+                break;
+            }
+            var logged = execution.TakeDirtyLog();
+            var stored = execution.Capture(SnapshotScope.Diff).Pages.Select(p => p.Address).ToList();
+            Assert.Equal(stored, logged);
+            periods++;
+        }
+        Assert.True(periods >= 6);
+        Assert.True(execution.CaptureStatistics().Vmm!.DirtyLogFaults > 0);
+    }
+
+    private sealed class NoConsole : IConsoleOutput
+    {
+        public void Write(byte value)
+        {
+        }
+    }
+}
