@@ -25,6 +25,7 @@ public sealed class ImagesApiTests : IDisposable
         Assert.Contains(hello.GetProperty("segments").EnumerateArray(), s => s.GetProperty("permissions").GetString() == "r-x");
         Assert.Contains(images.EnumerateArray(), i => i.GetProperty("name").GetString() == "bench-cpu");
         Assert.Contains(images.EnumerateArray(), i => i.GetProperty("name").GetString() == "demo-kernel");
+        Assert.Contains(images.EnumerateArray(), i => i.GetProperty("name").GetString() == "dirty-writer");
 
         var delete = await _client.DeleteAsync($"/api/v1/images/{hello.GetProperty("id").GetGuid()}");
         await delete.ReadProblemAsync(HttpStatusCode.Conflict, "image-read-only");

@@ -51,8 +51,11 @@ public static class ExternalTool
         return "";
     }
 
-    /// <summary>Runs a tool to completion with a time limit, returning exit code, stdout bytes and stderr text.</summary>
-    public static ToolRun Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
+    /// <summary>
+    /// Runs a tool to completion with a time limit, returning exit code, stdout bytes and stderr text.
+    /// Its standard input is <paramref name="input"/>, then end of file (at once without it).
+    /// </summary>
+    public static ToolRun Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null, byte[]? input = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -67,10 +70,21 @@ public static class ExternalTool
             info.ArgumentList.Add(argument);
         }
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
-        process.StandardInput.Close();
         using var stdout = new MemoryStream();
         var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
         var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            if (input is not null)
+            {
+                process.StandardInput.BaseStream.Write(input);
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The tool ended without reading it all (a closed pipe): its exit code and output say why.
+        }
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
