@@ -172,6 +172,53 @@ public sealed class LiveMigrationTests
     }
 
     [Fact]
+    public void TrapAndEmulate_TheTargetGivesTheGuestFramesFromItsOwnPool()
+    {
+        var vm = SteppedVm.Boot(DemoKernel, CpuMode.TrapAndEmulate);
+        vm.RunTo(400_000);
+        var before = P2m(vm);
+
+        Assert.True(vm.Migrate(MigrationMode.Live).Accepted);
+        Assert.Equal(MigrationPhase.Completed, vm.FinishMigration().Phase);
+        var after = P2m(vm);
+
+        // Every guest frame the source had is on the target, in frames its pool handed out in arrival
+        // order (from the top down, guest order in round 0): not the source's first-touch order.
+        Assert.Subset(after.Keys.ToHashSet(), before.Keys.ToHashSet());
+        Assert.NotEqual(before.Select(e => after[e.Key]), before.Values);
+        var roundZero = before.Keys.Order().ToList();
+        Assert.Equal(roundZero.Select(g => after[g]).ToList(), roundZero.Select(g => after[g]).OrderDescending().ToList());
+        Assert.Equal((ulong)after.Count, vm.Statistics.Vmm!.MachineFramesAllocated);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void FourHarts_MigratedLive_RunOnExactlyAsUnmigrated(CpuMode mode)
+    {
+        var elf = GuestRun.BuiltIn("dirty-writer");
+        var input = System.Text.Encoding.ASCII.GetBytes("300 4000 30\n");
+        var reference = GuestRun.Run(elf, mode, vcpus: 4, inputWhenIdle: input);
+        var vm = SteppedVm.Boot(elf, mode, vcpus: 4);
+        vm.StepUntil(v => v.Console.Contains("ready", StringComparison.Ordinal));
+        vm.Step(3);
+        Assert.True(vm.Send(new ConsoleInputCommand(input)).Accepted);
+        vm.RunTo(reference.Statistics.InstructionsRetired / 3);
+
+        Assert.True(vm.Migrate(MigrationMode.Live).Accepted);
+        Assert.Equal(MigrationPhase.Completed, vm.FinishMigration().Phase);
+
+        vm.RunToEnd();
+        Assert.Equal(reference.Console, vm.Console);
+        Assert.Equal(reference.Statistics.InstructionsRetired, vm.Status.InstructionsRetired);
+    }
+
+    private static Dictionary<ulong, ulong> P2m(SteppedVm vm)
+    {
+        var capture = vm.Send(new CaptureCommand(Guid.NewGuid(), SnapshotScope.Full)).Capture!.Machine!;
+        return capture.State.TrapAndEmulate!.P2m.Entries.ToDictionary(e => e.GuestFrame, e => e.MachineFrame);
+    }
+
+    [Fact]
     public void TrapAndEmulate_DirtyLogOfTheShadows_NamesExactlyThePagesTheMachineStorePathSawWritten()
     {
         var spec = new VmSpec(Guid.NewGuid(), "log", DemoKernel, 1, 64, CpuMode.TrapAndEmulate, CpuProfile.Riscv, MemoryMode.Shadow, null);

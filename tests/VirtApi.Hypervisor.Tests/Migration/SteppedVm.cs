@@ -41,10 +41,10 @@ internal sealed class SteppedVm : IMigrationObserver
 
     public string Console => Encoding.ASCII.GetString(_worker.Console.Read(0, (int)_worker.Console.Written).Bytes);
 
-    public static SteppedVm Boot(byte[] elf, CpuMode mode, int memoryMiB = 64, ulong budget = 400_000_000, ulong quantum = 10_000)
+    public static SteppedVm Boot(byte[] elf, CpuMode mode, int memoryMiB = 64, ulong budget = 400_000_000, ulong quantum = 10_000, int vcpus = 1)
     {
         var memory = mode == CpuMode.Native ? MemoryMode.Direct : MemoryMode.Shadow;
-        var spec = new VmSpec(Guid.NewGuid(), "migrating", elf, 1, memoryMiB, mode, CpuProfile.Riscv, memory, budget);
+        var spec = new VmSpec(Guid.NewGuid(), "migrating", elf, vcpus, memoryMiB, mode, CpuProfile.Riscv, memory, budget);
         var vm = new SteppedVm(spec, new GuestExecutionFactory(), quantum);
         Assert.True(vm.Send(new LifecycleCommand(VmAction.Boot)).Accepted);
         return vm;
