@@ -8,7 +8,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using VirtApi.Assembler;
 using VirtApi.Guests;
 using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Techniques;
@@ -21,7 +20,7 @@ if (!source.Contains($"DEMO_SECTORS, {Sectors}", StringComparison.Ordinal))
 {
     throw new InvalidOperationException("demo-devices has no `.equ DEMO_SECTORS, N` line to raise");
 }
-var elf = Assemble(source);
+var elf = BenchGuests.Assemble(source);
 var folder = Directory.CreateTempSubdirectory("virtapi-bench-devices-").FullName;
 try
 {
@@ -41,7 +40,7 @@ try
         var median = runs[runs.Count / 2];
         var d = median.Device;
         var mib = d.Bytes / 1048576.0;
-        Console.WriteLine($"{CounterNames(mode),-17} {CounterNames(model),-12} {CounterNames(host),-10} {mib,10:F2} {median.Ms,10:F1} {mib / (median.Ms / 1000),8:F1} {d.Exits,7} {d.Exits / mib,12:F1} {d.DirectAccesses / mib,12:F1} {d.Requests,10} {d.Notifications,15} {d.BackEndCycles / 1e6,18:F2}");
+        Console.WriteLine($"{BenchGuests.Name(mode),-17} {BenchGuests.Name(model),-12} {BenchGuests.Name(host),-10} {mib,10:F2} {median.Ms,10:F1} {mib / (median.Ms / 1000),8:F1} {d.Exits,7} {d.Exits / mib,12:F1} {d.DirectAccesses / mib,12:F1} {d.Requests,10} {d.Notifications,15} {d.BackEndCycles / 1e6,18:F2}");
     }
     Console.WriteLine();
     Console.WriteLine("reproduce: dotnet run -c Release --project bench/VirtApi.Bench.Devices");
@@ -52,18 +51,7 @@ finally
     Directory.Delete(folder, recursive: true);
 }
 
-static string CounterNames<T>(T value)
-    where T : struct, Enum => VirtApi.Hypervisor.Statistics.CounterNames.Name(value);
 
-static byte[] Assemble(string source)
-{
-    var result = RiscVAssembler.Assemble(source);
-    if (!result.Succeeded)
-    {
-        throw new InvalidOperationException(string.Join("\n", result.Errors.Take(5)));
-    }
-    return result.Elf;
-}
 
 static Sample Run(byte[] elf, CpuMode mode, DeviceModel model, HypervisorType host, string disk)
 {

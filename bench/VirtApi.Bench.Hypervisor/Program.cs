@@ -7,7 +7,6 @@
 // Reproduce: dotnet run -c Release --project bench/VirtApi.Bench.Hypervisor
 using System.Diagnostics;
 using System.Globalization;
-using VirtApi.Assembler;
 using VirtApi.Guests;
 using VirtApi.Hypervisor.Techniques;
 using VirtApi.Hypervisor.Vm;
@@ -16,7 +15,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 Console.WriteLine("guest                  native ms   t&e ms   host ratio   native Mcycles   t&e Mcycles   cycle ratio");
 foreach (var name in new[] { "bench-cpu", "demo-kernel" })
 {
-    var elf = Assemble(GuestCatalog.Find(name)!.Source);
+    var elf = BenchGuests.Assemble(GuestCatalog.Find(name)!.Source);
     var native = Measure(elf, CpuMode.Native, 3);
     var emulated = Measure(elf, CpuMode.TrapAndEmulate, 3);
     Console.WriteLine($"{name,-20} {native.Ms,11:F1} {emulated.Ms,8:F1} {emulated.Ms / native.Ms,12:F3} {native.Cycles / 1e6,16:F2} {emulated.Cycles / 1e6,13:F2} {emulated.Cycles / native.Cycles,13:F3}");
@@ -26,8 +25,8 @@ Console.WriteLine();
 Console.WriteLine("nanobenchmark        ops     native ns/op   t&e ns/op   native cycles/op   t&e cycles/op   t&e traps/op");
 foreach (var (kind, ops) in new[] { ("syscall", 20_000), ("csr-access", 50_000), ("page-fault", 4_096), ("pte-change", 20_000) })
 {
-    var empty = Assemble(Nanobenchmark(kind, 0));
-    var full = Assemble(Nanobenchmark(kind, ops));
+    var empty = BenchGuests.Assemble(Nanobenchmark(kind, 0));
+    var full = BenchGuests.Assemble(Nanobenchmark(kind, ops));
     var native = Measure(full, CpuMode.Native, 5) - Measure(empty, CpuMode.Native, 5);
     var emulated = Measure(full, CpuMode.TrapAndEmulate, 5) - Measure(empty, CpuMode.TrapAndEmulate, 5);
     Console.WriteLine($"{kind,-16} {ops,8} {native.Ms * 1e6 / ops,16:F1} {emulated.Ms * 1e6 / ops,11:F1} {native.Cycles / ops,18:F1} {emulated.Cycles / ops,15:F1} {emulated.Traps / ops,14:F2}");
@@ -36,15 +35,6 @@ Console.WriteLine();
 Console.WriteLine("reproduce: dotnet run -c Release --project bench/VirtApi.Bench.Hypervisor");
 return 0;
 
-static byte[] Assemble(string source)
-{
-    var result = RiscVAssembler.Assemble(source);
-    if (!result.Succeeded)
-    {
-        throw new InvalidOperationException(string.Join("\n", result.Errors.Take(5)));
-    }
-    return result.Elf;
-}
 
 // Median host time of `runs` runs to power-off, with the run's estimated cycles and VMM traps.
 static Sample Measure(byte[] elf, CpuMode mode, int runs)

@@ -8,7 +8,6 @@
 // Reproduce: dotnet run -c Release --project bench/VirtApi.Bench.Migration
 using System.Globalization;
 using System.Text;
-using VirtApi.Assembler;
 using VirtApi.Guests;
 using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Techniques;
@@ -17,7 +16,7 @@ using VirtApi.Hypervisor.Vm;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 const int Pages = 16_384;
 const ulong MigrateAt = 2_000_000;
-var elf = Assemble(GuestCatalog.Find("dirty-writer")!.Source);
+var elf = BenchGuests.Assemble(GuestCatalog.Find("dirty-writer")!.Source);
 var link = new MigrationLink();
 Console.WriteLine($"256 MiB VM, dirty-writer touching {Pages} pages (64 MiB), migrated at instruction {MigrateAt:N0}; link {link.InstructionsPerPage} instructions/page, chunks of {link.ChunkPages}; median host ms of 3");
 Console.WriteLine("mode              migration  instr/write  pages dirtied per 1000 sent  rounds  pages per round                            total pages  stop-copy pages  downtime instr  downtime ms  total ms");
@@ -42,7 +41,7 @@ foreach (var mode in new[] { CpuMode.Native, CpuMode.TrapAndEmulate })
         var perRound = string.Join(" ", report.Rounds.Select(r => r.PagesSent));
         var rate = label == "live" ? $"{1000.0 * link.InstructionsPerPage / perWrite,27:F0}" : $"{"(paused)",27}";
         Console.WriteLine(
-            $"{Name(mode),-17} {label,-10} {perWrite,11} {rate} {report.Rounds.Count,7}  {Shorten(perRound),-42} {report.TotalPagesSent,11} {report.StopAndCopy!.PagesSent,16} {report.StopAndCopy.DowntimeInstructions,15:N0} {median.DowntimeMs,12:F1} {median.TotalMs,9:F1}");
+            $"{BenchGuests.Name(mode),-17} {label,-10} {perWrite,11} {rate} {report.Rounds.Count,7}  {Shorten(perRound),-42} {report.TotalPagesSent,11} {report.StopAndCopy!.PagesSent,16} {report.StopAndCopy.DowntimeInstructions,15:N0} {median.DowntimeMs,12:F1} {median.TotalMs,9:F1}");
     }
 }
 Console.WriteLine();
@@ -99,18 +98,7 @@ static void Check(VmCommandResult result)
 
 static string Shorten(string rounds) => rounds.Length <= 42 ? rounds : rounds[..39] + "...";
 
-static string Name<T>(T value)
-    where T : struct, Enum => VirtApi.Hypervisor.Statistics.CounterNames.Name(value);
 
-static byte[] Assemble(string source)
-{
-    var result = RiscVAssembler.Assemble(source);
-    if (!result.Succeeded)
-    {
-        throw new InvalidOperationException(string.Join("\n", result.Errors.Take(5)));
-    }
-    return result.Elf;
-}
 
 internal sealed record Result(MigrationReport Report, double DowntimeMs, double TotalMs);
 
