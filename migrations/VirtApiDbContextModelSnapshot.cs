@@ -127,6 +127,102 @@ namespace VirtApi.Migrations
                     b.ToTable("Images", (string)null);
                 });
 
+            modelBuilder.Entity("VirtApi.Persistence.Entities.MigrationEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DowntimeInstructions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("DowntimeMilliseconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxRounds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SourceHostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StateBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("StopAndCopyPagesSent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("StopCopyPages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TargetHostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TotalPagesSent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Phase");
+
+                    b.HasIndex("VmId");
+
+                    b.ToTable("Migrations", (string)null);
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.MigrationRoundEntity", b =>
+                {
+                    b.Property<Guid>("MigrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("GuestInstructions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("HostMilliseconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("LinkInstructions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PagesDirtied")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PagesSent")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MigrationId", "Number");
+
+                    b.ToTable("MigrationRounds", (string)null);
+                });
+
             modelBuilder.Entity("VirtApi.Persistence.Entities.PageReferenceEntity", b =>
                 {
                     b.Property<string>("Hash")
@@ -428,6 +524,24 @@ namespace VirtApi.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("VirtApi.Persistence.Entities.MigrationEntity", b =>
+                {
+                    b.HasOne("VirtApi.Persistence.Entities.VmEntity", null)
+                        .WithMany()
+                        .HasForeignKey("VmId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.MigrationRoundEntity", b =>
+                {
+                    b.HasOne("VirtApi.Persistence.Entities.MigrationEntity", null)
+                        .WithMany("Rounds")
+                        .HasForeignKey("MigrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("VirtApi.Persistence.Entities.PageReferenceEntity", b =>
                 {
                     b.HasOne("VirtApi.Persistence.Entities.StoredPageEntity", null)
@@ -487,6 +601,11 @@ namespace VirtApi.Migrations
             modelBuilder.Entity("VirtApi.Persistence.Entities.HostEntity", b =>
                 {
                     b.Navigation("Devices");
+                });
+
+            modelBuilder.Entity("VirtApi.Persistence.Entities.MigrationEntity", b =>
+                {
+                    b.Navigation("Rounds");
                 });
 
             modelBuilder.Entity("VirtApi.Persistence.Entities.VmEntity", b =>

@@ -18,6 +18,7 @@ app.MapVms();
 app.MapDevices();
 app.MapVmLifecycle();
 app.MapSnapshots();
+app.MapMigrations();
 app.MapStats();
 app.MapMetrics();
 

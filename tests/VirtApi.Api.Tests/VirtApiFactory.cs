@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace VirtApi.Api.Tests;
 
@@ -11,6 +13,8 @@ namespace VirtApi.Api.Tests;
 public sealed class VirtApiFactory : WebApplicationFactory<Program>
 {
     private readonly bool _ownsDatabase;
+    private readonly Dictionary<string, string> _settings = new(StringComparer.Ordinal);
+    private Action<IServiceCollection>? _services;
 
     /// <summary>A server on a database file of its own, deleted with the factory.</summary>
     public VirtApiFactory()
@@ -27,6 +31,20 @@ public sealed class VirtApiFactory : WebApplicationFactory<Program>
 
     /// <summary>A server on <paramref name="databasePath"/>, which outlives the factory (a restart).</summary>
     public static VirtApiFactory OnDatabase(string databasePath) => new(databasePath);
+
+    /// <summary>A configuration setting for the server, as <c>appsettings.json</c> would give it; before the server starts.</summary>
+    public VirtApiFactory WithSetting(string key, string value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    /// <summary>Changes the server's services (a test's own hypervisor in front of the real one); before the server starts.</summary>
+    public VirtApiFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services += configure;
+        return this;
+    }
 
     /// <summary>The SQLite file this server uses.</summary>
     public string DatabasePath { get; }
@@ -50,6 +68,14 @@ public sealed class VirtApiFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Database:Path", DatabasePath);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        if (_services is { } services)
+        {
+            builder.ConfigureTestServices(services);
+        }
     }
 
     protected override void Dispose(bool disposing)

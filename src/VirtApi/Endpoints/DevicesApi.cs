@@ -63,8 +63,9 @@ public static class DevicesApi
     }
 
     public static async Task<Results<Created<VmDeviceResponse>, ValidationProblem, ProblemHttpResult>> AttachDevice(
-        Guid id, AttachDeviceRequest request, VirtApiDbContext db, VmSupervisor supervisor, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, AttachDeviceRequest request, VirtApiDbContext db, VmSupervisor supervisor, MigrationRecorder migrations, TimeProvider time, CancellationToken cancellationToken)
     {
+        await SettledAsync(id, db, supervisor, migrations, cancellationToken);
         // One write transaction from the first read: the free slots and host devices seen are still
         // free when the device is stored.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -113,8 +114,9 @@ public static class DevicesApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DetachDevice(
-        Guid id, Guid deviceId, VirtApiDbContext db, VmSupervisor supervisor, DeviceFiles files, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, Guid deviceId, VirtApiDbContext db, VmSupervisor supervisor, MigrationRecorder migrations, DeviceFiles files, TimeProvider time, CancellationToken cancellationToken)
     {
+        await SettledAsync(id, db, supervisor, migrations, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var vm = await db.Vms.WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
@@ -145,6 +147,19 @@ public static class DevicesApi
             files.DeleteVmDisk(id, device.Id);
         }
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Before the write transaction: a VM whose state allows a change may have a cold migration that
+    /// has just ended and is being recorded; the device goes with the host the VM ends up on. (A
+    /// running, paused or migrating VM is refused in the transaction, without waiting for anything.)
+    /// </summary>
+    private static async Task SettledAsync(Guid id, VirtApiDbContext db, VmSupervisor supervisor, MigrationRecorder migrations, CancellationToken cancellationToken)
+    {
+        if (supervisor.Find(id)?.Status.State is not (VmState.Running or VmState.Paused or VmState.Migrating))
+        {
+            await migrations.SettledAsync(db, id, cancellationToken);
+        }
     }
 
     /// <summary>The 409 when the VM's live state does not allow its devices to change; null when it does.</summary>

@@ -22,7 +22,7 @@ public static class SnapshotsApi
         ofVm.MapPost("/", CreateSnapshot)
             .WithName(nameof(CreateSnapshot))
             .WithSummary("Take a snapshot of a VM")
-            .WithDescription("A running VM is captured at an instruction boundary and runs on; a paused one as it is; one without a machine (created, stopped, crashed) gives a snapshot of its definition only. A diff holds the pages written since the VM's last snapshot (its parent). The definition includes the device list (not disk contents); a VM with a passthrough device cannot be snapshotted (409).")
+            .WithDescription("A running VM is captured at an instruction boundary and runs on; a paused one as it is; one without a machine (created, stopped, crashed) gives a snapshot of its definition only. A diff holds the pages written since the VM's last snapshot (its parent). The definition includes the device list (not disk contents); a VM with a passthrough device, or one that is migrating, cannot be snapshotted (409).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         ofVm.MapGet("/", ListVmSnapshots)
@@ -47,7 +47,7 @@ public static class SnapshotsApi
         snapshots.MapPost("/{id:guid}/restore", RestoreSnapshot)
             .WithName(nameof(RestoreSnapshot))
             .WithSummary("Restore a snapshot into its VM")
-            .WithDescription("The VM must not be running and must have the definition (devices included) the snapshot was taken under. Every page is checked against its hash first; a damaged one answers 422 and nothing changes. The VM is then paused at the saved point (stopped, for a snapshot without a machine).")
+            .WithDescription("The VM must not be running or migrating and must have the definition (devices included) the snapshot was taken under. Every page is checked against its hash first; a damaged one answers 422 and nothing changes. The VM is then paused at the saved point (stopped, for a snapshot without a machine).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
@@ -90,6 +90,10 @@ public static class SnapshotsApi
         var answer = await worker.SendAsync(new CaptureCommand(snapshotId, kind == SnapshotKind.Full ? SnapshotScope.Full : SnapshotScope.Diff));
         if (!answer.Accepted || answer.Capture is not { } capture)
         {
+            if (answer.Status.State == VmState.Migrating)
+            {
+                return VmLifecycleApi.StateConflict(vm.WithStatus(answer.Status), "be snapshotted");
+            }
             return answer.Refusal is { } refusal
                 ? ApiProblem.Conflict(ProblemCode.SnapshotNoParent, $"Cannot take a diff of VM '{vm.Name}': {refusal}.")
                 : ApiProblem.NotFound("VM", id); // the worker retired: the VM was deleted meanwhile
@@ -182,7 +186,7 @@ public static class SnapshotsApi
         }
         var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == vm.ImageId, cancellationToken);
         var worker = supervisor.Worker(vm, image);
-        if (worker.Status.State == VmState.Running)
+        if (worker.Status.State is VmState.Running or VmState.Migrating)
         {
             return VmLifecycleApi.StateConflict(vm.WithStatus(worker.Status), "restore a snapshot into it");
         }
@@ -194,7 +198,7 @@ public static class SnapshotsApi
         var answer = await worker.SendAsync(new RestoreCommand(snapshot.Id, loaded.State, loaded.Pages));
         if (!answer.Accepted)
         {
-            return answer.Refusal is { } refusal
+            return answer.Refusal is { } refusal && answer.Status.State != VmState.Migrating
                 ? SnapshotRules.Damaged(new SnapshotDamage(snapshot.Id, null, null, refusal))
                 : VmLifecycleApi.StateConflict(vm.WithStatus(answer.Status), "restore a snapshot into it");
         }

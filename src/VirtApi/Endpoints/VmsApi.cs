@@ -10,6 +10,7 @@ using VirtApi.Persistence.Entities;
 using VirtApi.Problems;
 using VirtApi.Runtime;
 using VirtApi.Snapshots;
+using VirtApi.VmMigration;
 using VirtApi.Vms;
 
 namespace VirtApi.Endpoints;
@@ -285,7 +286,7 @@ public static class VmsApi
     }
 
     public static async Task<Results<Ok<VmResponse>, ValidationProblem, ProblemHttpResult>> UpdateVm(
-        Guid id, UpdateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, UpdateVmRequest request, VirtApiDbContext db, VmSupervisor supervisor, MigrationRecorder migrations, TimeProvider time, CancellationToken cancellationToken)
     {
         var vm = await db.Vms.WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
         if (vm is null)
@@ -301,6 +302,13 @@ public static class VmsApi
         if (live.State is VmState.Running or VmState.Paused or VmState.Migrating)
         {
             return VmLifecycleApi.StateConflict(live, "change its definition");
+        }
+        // A cold migration that has just ended moves the VM's charge when it is recorded; a memory
+        // change is charged to the host the VM ends up on.
+        if (await migrations.SettledAsync(db, id, cancellationToken))
+        {
+            db.ChangeTracker.Clear();
+            vm = await db.Vms.WithDefinition().FirstAsync(v => v.Id == id, cancellationToken);
         }
         var (cpuMode, profile, memoryMode) = VmRules.Modes(request.Cpu, request.Memory, vm);
         if (ModeProblem(cpuMode, profile, memoryMode) is { } modeProblem)
@@ -350,27 +358,43 @@ public static class VmsApi
         return TypedResults.Ok(VmRules.ToResponse(Live(vm, supervisor)));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVm(Guid id, VirtApiDbContext db, VmSupervisor supervisor, DeviceFiles files, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteVm(
+        Guid id, VirtApiDbContext db, VmSupervisor supervisor, MigrationRecorder migrations, DeviceFiles files, CancellationToken cancellationToken)
     {
-        if (!await db.Vms.AnyAsync(v => v.Id == id, cancellationToken))
+        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        if (vm is null)
         {
             return ApiProblem.NotFound("VM", id);
         }
+        if (Live(vm, supervisor) is { State: VmState.Migrating } migrating)
+        {
+            return VmLifecycleApi.StateConflict(migrating, "be deleted");
+        }
+        // A migration that has just ended in the worker moves the host charge when it is recorded; the
+        // delete releases the charge of the host the VM ends up on.
+        await migrations.SettledAsync(db, id, cancellationToken);
         await RemoveAsync(db, supervisor, files, id, cancellationToken);
         return TypedResults.NoContent();
     }
 
     /// <summary>
     /// Stops and retires the VM's worker, frees its host memory, deletes it with its devices (which
-    /// frees its passthrough devices) and then its private disks' files (its snapshots stay).
+    /// frees its passthrough devices) and its migrations, and then its private disks' files (its
+    /// snapshots stay).
     /// </summary>
     private static async Task RemoveAsync(VirtApiDbContext db, VmSupervisor supervisor, DeviceFiles files, Guid id, CancellationToken cancellationToken)
     {
         await supervisor.RetireAsync(id);
-        var vm = await db.Vms.FirstAsync(v => v.Id == id, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            var vm = await db.Vms.FirstAsync(v => v.Id == id, cancellationToken);
             await HostPlacement.ReleaseAsync(db, vm.HostId, vm.MemoryMiB, cancellationToken);
+            // A migration still under way here (one that raced the delete) goes with the VM: its
+            // target's reservation is released with it, as the recorder would have on its end.
+            foreach (var migration in await db.Migrations.AsNoTracking().UnderWay().Where(m => m.VmId == id).ToListAsync(cancellationToken))
+            {
+                await HostPlacement.ReleaseAsync(db, migration.TargetHostId, migration.MemoryMiB, cancellationToken);
+            }
             db.Vms.Remove(vm);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -1,16 +1,18 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VirtApi.Hosts;
+using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Vm;
 using VirtApi.Images;
 using VirtApi.Persistence.Entities;
+using VirtApi.VmMigration;
 
 namespace VirtApi.Persistence;
 
 /// <summary>
 /// Brings the database up to date before the server takes requests: applies the migrations in
 /// <c>migrations/</c>, switches SQLite to write-ahead logging, and seeds the default hosts of
-/// <c>appsettings.json</c> and the built-in images, and stops VMs a restart interrupted. Every step is idempotent, so a second start against the same file changes nothing.
+/// <c>appsettings.json</c> and the built-in images, stops VMs a restart interrupted and fails the migrations it interrupted. Every step is idempotent, so a second start against the same file changes nothing.
 /// </summary>
 internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
@@ -29,6 +31,33 @@ internal sealed partial class DatabaseInitializer(
         await SeedHostsAsync(db, cancellationToken);
         await BuiltInImages.SeedAsync(db, time, cancellationToken);
         await StopInterruptedVmsAsync(db, cancellationToken);
+        await FailInterruptedMigrationsAsync(db, cancellationToken);
+    }
+
+    /// <summary>
+    /// Migrations under way when the server went down cannot go on (the VM's machine, the pages sent
+    /// and the target's frames lived in this process): they fail with reason host-restart and their
+    /// target's reservation is released. The VM is stopped on the source, its host unchanged.
+    /// </summary>
+    private async Task FailInterruptedMigrationsAsync(VirtApiDbContext db, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var interrupted = await db.Migrations.UnderWay().ToListAsync(cancellationToken);
+        if (interrupted.Count == 0)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        foreach (var migration in interrupted)
+        {
+            await HostPlacement.ReleaseAsync(db, migration.TargetHostId, migration.MemoryMiB, cancellationToken);
+            migration.Phase = MigrationPhase.Failed;
+            migration.Error = StopReasons.HostRestart;
+            migration.EndedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogMigrationsFailedByRestart(logger, interrupted.Count);
     }
 
     /// <summary>
@@ -83,6 +112,9 @@ internal sealed partial class DatabaseInitializer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} VM(s) were running when the server stopped; they are stopped with reason host-restart")]
     private static partial void LogStoppedByRestart(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} migration(s) were under way when the server stopped; they failed with reason host-restart and their targets' reservations are released")]
+    private static partial void LogMigrationsFailedByRestart(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded default host {Name} from appsettings.json")]
     private static partial void LogSeeded(ILogger logger, string name);

@@ -3,7 +3,7 @@ using VirtApi.Persistence.Entities;
 
 namespace VirtApi.Persistence;
 
-/// <summary>The service's SQLite database: hosts, images, VMs with their devices, and snapshots with their page store.</summary>
+/// <summary>The service's SQLite database: hosts, images, VMs with their devices, snapshots with their page store, and migrations.</summary>
 public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options) : DbContext(options)
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
@@ -21,6 +21,10 @@ public sealed class VirtApiDbContext(DbContextOptions<VirtApiDbContext> options)
     public DbSet<StoredPageEntity> Pages => Set<StoredPageEntity>();
 
     public DbSet<PageReferenceEntity> PageRefs => Set<PageReferenceEntity>();
+
+    public DbSet<MigrationEntity> Migrations => Set<MigrationEntity>();
+
+    public DbSet<MigrationRoundEntity> MigrationRounds => Set<MigrationRoundEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VirtApiDbContext).Assembly);

@@ -48,7 +48,7 @@ public static class ProblemCode
     /// <summary>409: no host (or not the named one) has enough free memory; <c>memoryFreeMiB</c> says how much there is.</summary>
     public const string HostCapacity = "host-capacity";
 
-    /// <summary>409: the VM's state does not allow the action; <c>state</c> and <c>allowedActions</c> say what does.</summary>
+    /// <summary>409: the VM's state does not allow the action; <c>state</c> and <c>allowedActions</c> say what does (and <c>migrationId</c> names a migration under way).</summary>
     public const string InvalidState = "invalid-state";
 
     /// <summary>409: diffs still depend on the snapshot; <c>dependants</c> lists them (delete them first).</summary>
@@ -83,6 +83,12 @@ public static class ProblemCode
 
     /// <summary>409: a passthrough device keeps the VM from being snapshotted or migrated; <c>devices</c> names each one.</summary>
     public const string PassthroughDeviceAttached = "passthrough-device-attached";
+
+    /// <summary>409: the migration's target is the host the VM is on already; <c>hostId</c> names it.</summary>
+    public const string MigrationSameHost = "migration-same-host";
+
+    /// <summary>409: only a migration in pre-copy can be cancelled; <c>phase</c> says where this one is.</summary>
+    public const string MigrationNotCancellable = "migration-not-cancellable";
 
     /// <summary>422: the request is well-formed but names something the service does not support.</summary>
     public const string Unsupported = "unsupported";
