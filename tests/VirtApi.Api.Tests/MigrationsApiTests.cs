@@ -246,7 +246,6 @@ public sealed class MigrationsApiTests : IClassFixture<MigrationServer>
         Assert.Equal("migrating", migrating.GetProperty("state").GetString());
         Assert.Equal(source.Id(), migrating.GetProperty("hostId").GetGuid());
         Assert.Equal((targetBefore.MemoryUsedMiB + 64, targetBefore.Vms + 1), await _client.UsageAsync(target.Id())); // reserved from the start
-        Assert.Equal("migrating", (await (await _client.DeleteAsync($"/api/v1/vms/{vm}")).ReadProblemAsync(HttpStatusCode.Conflict, "invalid-state")).GetProperty("state").GetString());
         var again = await (await _client.MigrateAsync(vm, new { targetHostId = target.Id(), mode = "live" })).ReadProblemAsync(HttpStatusCode.Conflict, "invalid-state");
         Assert.Equal(started.Id(), again.GetProperty("migrationId").GetGuid());
         await (await _client.PostAsJsonAsync($"/api/v1/vms/{vm}/snapshots", new { name = "mid-flight" })).ReadProblemAsync(HttpStatusCode.Conflict, "invalid-state");
@@ -323,6 +322,30 @@ public sealed class MigrationsApiTests : IClassFixture<MigrationServer>
         // It can be migrated again, and deleted once it is not migrating.
         Assert.True((await client.CheckAsync(vm, target.Id())).GetProperty("allowed").GetBoolean());
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/vms/{vm}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DeletingAVmWhileItMigrates_CancelsTheMigration_AndReleasesBothHosts()
+    {
+        using var factory = new VirtApiFactory()
+            .WithSetting("Migration:InstructionsPerPage", "1000000000")
+            .WithSetting("Migration:ChunkPages", "1");
+        using var client = factory.CreateClient();
+        var source = await NewHostAsync(client, "delete-src");
+        var target = await NewHostAsync(client, "delete-dst");
+        var sourceBefore = await client.UsageAsync(source.Id());
+        var targetBefore = await client.UsageAsync(target.Id());
+        var vm = await NewVmAsync(client, "delete-spin", await SpinImageAsync(client), source.Id(), memoryMiB: 16);
+        await client.ActAsync(vm, "boot");
+        var migration = await client.MigratedAsync(vm, new { targetHostId = target.Id(), mode = "live" });
+        Assert.Equal("migrating", (await client.GetVmAsync(vm)).GetProperty("state").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/vms/{vm}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/vms/{vm}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/migrations/{migration.Id()}")).StatusCode);
+        Assert.Equal(sourceBefore, await client.UsageAsync(source.Id()));
+        Assert.Equal(targetBefore, await client.UsageAsync(target.Id()));
     }
 
     [Fact]

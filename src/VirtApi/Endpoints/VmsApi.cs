@@ -366,12 +366,11 @@ public static class VmsApi
         {
             return ApiProblem.NotFound("VM", id);
         }
-        if (Live(vm, supervisor) is { State: VmState.Migrating } migrating)
-        {
-            return VmLifecycleApi.StateConflict(migrating, "be deleted");
-        }
-        // A migration that has just ended in the worker moves the host charge when it is recorded; the
-        // delete releases the charge of the host the VM ends up on.
+        // Stopping the VM first ends any migration of it: one under way is cancelled by the worker (the
+        // target's frames dropped). Its end, like one the worker reached a moment ago, moves or releases
+        // a host charge when it is recorded; the delete waits for that, then releases the charge of the
+        // host the VM ended up on.
+        await supervisor.RetireAsync(id);
         await migrations.SettledAsync(db, id, cancellationToken);
         await RemoveAsync(db, supervisor, files, id, cancellationToken);
         return TypedResults.NoContent();

@@ -40,7 +40,7 @@ public sealed partial class MigrationRecorder(IServiceScopeFactory scopes, TimeP
     /// <summary>
     /// Waits until every migration of the VM that the database still shows under way has its end
     /// recorded, so a caller about to change the VM's host charge or definition sees where it ended up.
-    /// Callers check first that the VM is not migrating (or a live migration would be waited out).
+    /// Callers make sure the VM is not migrating, or stop it first (a live migration would be waited out).
     /// Returns whether there was one (the caller then reads the VM again).
     /// </summary>
     public async Task<bool> SettledAsync(VirtApiDbContext db, Guid vmId, CancellationToken cancellationToken)
