@@ -68,8 +68,8 @@ internal sealed class HeldGuests(IGuestExecutionFactory real) : IGuestExecutionF
         {
             if (held())
             {
-                // No turn yet; the scheduler comes back to it (a millisecond's nap spares the core).
-                Thread.Sleep(1);
+                // No turn yet; the scheduler comes back to it.
+                Thread.Yield();
                 return new GuestRunResult(GuestRunOutcome.SliceDone);
             }
             return real.Run(maxInstructions);
