@@ -2,6 +2,7 @@ using VirtApi.Assembler;
 using VirtApi.Machine.Board;
 using VirtApi.Machine.Devices;
 using VirtApi.Machine.Elf;
+using VirtApi.TestSupport;
 
 namespace VirtApi.Machine.Tests.Differential;
 
@@ -16,6 +17,34 @@ internal static class GuestProgram
         var result = RiscVAssembler.Assemble(source, new AssemblerOptions { FileName = name + ".S" });
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         return result.Elf;
+    }
+
+    /// <summary>
+    /// The ELF GNU as and ld build from <paramref name="source"/> with the assembler corpus's flags (no C
+    /// in -march, so only what follows a source's <c>.option rvc</c> is compressed, as our assembler
+    /// does) and the board's linker script. The source is passed by a relative name, as as records it in
+    /// the symbol table, so the file does not depend on the folder. Skips without binutils.
+    /// </summary>
+    public static byte[] BuildWithGnu(string name, string source)
+    {
+        var asPath = ExternalTool.Require("riscv64-unknown-elf-as", "binutils-riscv64-unknown-elf");
+        var ldPath = ExternalTool.Require("riscv64-unknown-elf-ld", "binutils-riscv64-unknown-elf");
+        var work = Directory.CreateTempSubdirectory($"virtapi-{name}-gnu-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(work, name + ".S"), source);
+            var obj = Path.Combine(work, name + ".o");
+            var elf = Path.Combine(work, name + ".elf");
+            var assembled = ExternalTool.Run(asPath, ["-march=rv64ima_zicsr_zifencei", "-mabi=lp64", "-mno-relax", "-o", obj, name + ".S"], TimeSpan.FromSeconds(30), work);
+            Assert.True(assembled.ExitCode == 0, assembled.Stderr);
+            var linked = ExternalTool.Run(ldPath, ["-T", Path.Combine(Folder, "layout.ld"), "-o", elf, obj], TimeSpan.FromSeconds(30));
+            Assert.True(linked.ExitCode == 0, linked.Stderr);
+            return File.ReadAllBytes(elf);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     /// <summary>The prelude followed by the program.</summary>

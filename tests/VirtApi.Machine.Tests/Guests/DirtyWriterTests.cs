@@ -287,38 +287,20 @@ public sealed class DirtyWriterTests
     [SkippableFact]
     public void BuiltByGnuAsAndLd_LoadsTheSameBytes_AndRunsTheSame()
     {
-        var asPath = ExternalTool.Require("riscv64-unknown-elf-as", "binutils-riscv64-unknown-elf");
-        var ldPath = ExternalTool.Require("riscv64-unknown-elf-ld", "binutils-riscv64-unknown-elf");
-        var work = Directory.CreateTempSubdirectory("virtapi-dirty-writer-gnu-").FullName;
-        try
-        {
-            var source = Path.Combine(work, "dirty-writer.S");
-            var obj = Path.Combine(work, "dirty-writer.o");
-            var elf = Path.Combine(work, "dirty-writer.elf");
-            File.WriteAllText(source, Source);
-            var assembled = ExternalTool.Run(asPath, ["-march=rv64ima_zicsr_zifencei", "-mabi=lp64", "-mno-relax", "-o", obj, source], TimeSpan.FromSeconds(30));
-            Assert.True(assembled.ExitCode == 0, assembled.Stderr);
-            var linked = ExternalTool.Run(ldPath, ["-T", Path.Combine(TestPrograms.Folder, "layout.ld"), "-o", elf, obj], TimeSpan.FromSeconds(30));
-            Assert.True(linked.ExitCode == 0, linked.Stderr);
-            var gnuElf = File.ReadAllBytes(elf);
+        var gnuElf = TestPrograms.BuildWithGnu("dirty-writer", Source);
 
-            var ours = ElfLoader.Parse(Elf.Value);
-            var gnu = ElfLoader.Parse(gnuElf);
-            Assert.Equal(ours.Entry, gnu.Entry);
-            Assert.Equal(Loaded(ours), Loaded(gnu));
+        var ours = ElfLoader.Parse(Elf.Value);
+        var gnu = ElfLoader.Parse(gnuElf);
+        Assert.Equal(ours.Entry, gnu.Entry);
+        Assert.Equal(Loaded(ours), Loaded(gnu));
 
-            var gnuGuest = new Guest(gnuElf);
-            gnuGuest.Type("64 1000 3\n");
-            var gnuResult = gnuGuest.Run();
-            var (ourGuest, ourResult) = RunWith("64 1000 3\n");
-            Assert.Equal((StopReason.PoweredOff, 0), (gnuResult.Reason, gnuResult.ExitCode));
-            Assert.Equal(ourGuest.Console, gnuGuest.Console);
-            Assert.Equal(ourResult.InstructionsRetired, gnuResult.InstructionsRetired);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        var gnuGuest = new Guest(gnuElf);
+        gnuGuest.Type("64 1000 3\n");
+        var gnuResult = gnuGuest.Run();
+        var (ourGuest, ourResult) = RunWith("64 1000 3\n");
+        Assert.Equal((StopReason.PoweredOff, 0), (gnuResult.Reason, gnuResult.ExitCode));
+        Assert.Equal(ourGuest.Console, gnuGuest.Console);
+        Assert.Equal(ourResult.InstructionsRetired, gnuResult.InstructionsRetired);
     }
 
     /// <summary>RAM from its base as the image leaves it once loaded: file bytes, zeros up to each segment's memory size.</summary>
