@@ -39,9 +39,12 @@ public sealed class SchedulerTests
         {
             Assert.True((await worker.SendAsync(new LifecycleCommand(VmAction.Boot))).Accepted);
         }
-        // Wait until the first VM has had three turns; round robin means every other VM has had at least one by then.
+        // Wait until the first VM has had three more turns after the last boot was answered (it may
+        // have had many while the others were booting, and a boot is answered before its first slice
+        // runs); round robin means every other VM has had at least one turn by then.
+        var baseline = workers[0].Status.InstructionsRetired;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (workers[0].Status.InstructionsRetired < 3 * Quantum)
+        while (workers[0].Status.InstructionsRetired < baseline + (3 * Quantum))
         {
             timeout.Token.ThrowIfCancellationRequested();
             await Task.Yield();
