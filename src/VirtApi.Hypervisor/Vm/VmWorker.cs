@@ -345,7 +345,8 @@ public sealed class VmWorker
 
     private VmCommandResult Migrate(MigrateCommand command)
     {
-        var (plan, observer) = (command.Plan, command.Observer);
+        var plan = command.Plan;
+        var observer = new PublishingObserver(command.Observer, _events, Id);
         var refusal = _migration is not null
             ? "another migration of this VM is under way"
             : plan.Mode == MigrationMode.Live && (_status.State != VmState.Running || _execution is null)
@@ -530,6 +531,28 @@ public sealed class VmWorker
             var chunk = Console.Read(_publishedConsole, (int)Math.Min(int.MaxValue, written - _publishedConsole));
             _publishedConsole = chunk.Next;
             _events.Publish(new VmConsoleOutput(Id, chunk.Offset, chunk.Bytes));
+        }
+    }
+
+    /// <summary>Tells the VM's event stream of a migration's progress as well as the control plane's observer.</summary>
+    private sealed class PublishingObserver(IMigrationObserver observer, IVmEventSink events, Guid vmId) : IMigrationObserver
+    {
+        public void PhaseChanged(Guid migrationId, MigrationPhase phase)
+        {
+            observer.PhaseChanged(migrationId, phase);
+            events.Publish(new VmMigrationProgress(vmId, migrationId, phase));
+        }
+
+        public void RoundCompleted(Guid migrationId, MigrationRound round)
+        {
+            observer.RoundCompleted(migrationId, round);
+            events.Publish(new VmMigrationProgress(vmId, migrationId, MigrationPhase.PreCopy, round));
+        }
+
+        public void Ended(Guid migrationId, MigrationReport report)
+        {
+            observer.Ended(migrationId, report);
+            events.Publish(new VmMigrationProgress(vmId, migrationId, report.Phase, Error: report.Error));
         }
     }
 

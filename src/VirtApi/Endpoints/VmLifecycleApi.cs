@@ -43,7 +43,7 @@ public static class VmLifecycleApi
         group.MapGet("/events", GetVmEvents)
             .WithName(nameof(GetVmEvents))
             .WithSummary("Server-sent events of one VM")
-            .WithDescription("state (on every change), console (output as it is written), stats (every second while running).")
+            .WithDescription("state (on every change), console (output as it is written), migration (a phase begun, a pre-copy round done, the end), stats (every second while running).")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/api/v1/events", GetAllEvents)
@@ -271,7 +271,7 @@ public static class VmLifecycleApi
     }
 
     /// <summary>
-    /// The event stream: each VM's current state first, then state and console events as they happen,
+    /// The event stream: each VM's current state first, then state, console and migration events as they happen,
     /// and each running VM's counters every second. The second tick is the API's wall clock, which is
     /// fine here: it decides only how often a client is told, never what a guest sees.
     /// </summary>
@@ -318,6 +318,9 @@ public static class VmLifecycleApi
                         case VmConsoleOutput output:
                             yield return new SseItem<object>(new { vmId = output.VmId, offset = output.Offset, output = Encoding.UTF8.GetString(output.Bytes) }, "console");
                             break;
+                        case VmMigrationProgress migration:
+                            yield return new SseItem<object>(MigrationItem(migration), "migration");
+                            break;
                     }
                 }
                 next = subscription.Events.WaitToReadAsync(cancellationToken).AsTask();
@@ -335,6 +338,18 @@ public static class VmLifecycleApi
             }
         }
     }
+
+    /// <summary>A migration's step on the VM's stream: a phase begun, a round done (with its figures), or the end (with the error).</summary>
+    private static object MigrationItem(VmMigrationProgress migration) => new
+    {
+        vmId = migration.VmId,
+        migrationId = migration.MigrationId,
+        phase = EnumNames.ToName(migration.Phase),
+        round = migration.Round is { } r
+            ? new { number = r.Number, pagesSent = r.PagesSent, pagesDirtied = r.PagesDirtied, guestInstructions = r.GuestInstructions, linkInstructions = r.LinkInstructions, durationMs = r.HostMilliseconds }
+            : null,
+        error = migration.Error,
+    };
 
     private static SseItem<object> StateItem(VmEntity vm) => new(VmRules.ToResponse(vm), "state");
 }
