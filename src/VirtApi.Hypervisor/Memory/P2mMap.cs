@@ -115,6 +115,25 @@ public sealed class P2mMap
         }
     }
 
+    /// <summary>
+    /// Records a write by machine address (HTIF's, which watches the machine address of the guest's
+    /// <c>tohost</c>), when a log runs. The P2M maps only guest to machine, so this looks the frame up
+    /// among the guest's: a few microseconds, paid only while logging and only per HTIF command.
+    /// </summary>
+    public void LogDirtyMachine(ulong machine)
+    {
+        if (_dirtyLog is not { } log)
+        {
+            return;
+        }
+        var entry = (uint)(machine >> SparseRam.FrameShift) + 1;
+        var index = Array.IndexOf(_machineFrame, entry);
+        if (index >= 0)
+        {
+            FrameBitmap.Set(log, (ulong)index);
+        }
+    }
+
     /// <summary>The guest frames written in this log period (addresses of their first bytes, in order); a new period starts.</summary>
     public IReadOnlyList<ulong> TakeDirtyLog()
     {

@@ -143,6 +143,13 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
     /// <summary>Instructions retired by all harts.</summary>
     public ulong InstructionsRetired { get; private set; }
 
+    /// <summary>
+    /// Told of each RAM write HTIF makes (clearing <c>tohost</c>, answering in <c>fromhost</c>), by
+    /// address. They are a device's writes, not a hart's stores, so a VMM that logs the pages its guest
+    /// writes (a migration's log-dirty mode) sees them only here, as it sees a back end's DMA.
+    /// </summary>
+    public Action<ulong>? HtifWriteObserver { get; set; }
+
     /// <summary>Virtual time: the CLINT's mtime at the start of the current round.</summary>
     public ulong Time => _baseTicks;
 
@@ -421,9 +428,11 @@ public sealed class VirtBoard : IPowerControl, IClintPlatform, Hart.IHartPlatfor
             Uart.Sink?.Transmit((byte)command);
         }
         Bus.Ram.Write(_tohost, 8, 0);
+        HtifWriteObserver?.Invoke(_tohost);
         if (_fromhost != 0)
         {
             Bus.Ram.Write(_fromhost, 8, (device << 56) | (cmd << 48) | 1);
+            HtifWriteObserver?.Invoke(_fromhost);
         }
     }
 }

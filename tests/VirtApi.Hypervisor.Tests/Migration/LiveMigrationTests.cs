@@ -212,6 +212,49 @@ public sealed class LiveMigrationTests
         Assert.Equal(reference.Statistics.InstructionsRetired, vm.Status.InstructionsRetired);
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void HtifAnswerDuringPreCopy_ReachesTheTarget(CpuMode mode)
+    {
+        // fromhost ends the page before tohost's, so round 0 sends it before the guest's HTIF command;
+        // only the board's answer then writes it, and that write must be in the dirty log.
+        var elf = GuestRun.Assemble("""
+            .globl _start
+            _start:
+                la s0, fromhost
+                la s1, tohost
+                li t2, 100000
+            1:  addi t2, t2, -1
+                bnez t2, 1b
+                li t1, 0x0101000000000041
+                sd t1, 0(s1)
+                li t2, 200000
+            2:  addi t2, t2, -1
+                bnez t2, 2b
+                ld a0, 0(s0)
+                li t1, 1
+                bnez a0, 3f
+                li t1, 7
+            3:  sd t1, 0(s1)
+            4:  j 4b
+                .data
+                .align 12
+                .space 4088
+            fromhost: .dword 0
+            tohost: .dword 0
+            """);
+        var vm = SteppedVm.Boot(elf, mode);
+        vm.RunTo(5_000);
+
+        Assert.True(vm.Migrate(MigrationMode.Live, link: new MigrationLink { InstructionsPerPage = 100_000, ChunkPages = 1 }).Accepted);
+        Assert.Equal(MigrationPhase.Completed, vm.FinishMigration().Phase);
+        vm.RunToEnd();
+
+        Assert.Equal("A", vm.Console);
+        Assert.Equal(StopReasons.GuestPowerOff, vm.Status.Reason);
+        Assert.Equal(0, vm.Status.ExitCode);
+    }
+
     private static Dictionary<ulong, ulong> P2m(SteppedVm vm)
     {
         var capture = vm.Send(new CaptureCommand(Guid.NewGuid(), SnapshotScope.Full)).Capture!.Machine!;

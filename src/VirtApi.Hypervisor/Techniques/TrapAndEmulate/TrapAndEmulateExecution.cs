@@ -37,6 +37,9 @@ public sealed class TrapAndEmulateExecution : IGuestExecution
         _p2m = p2m;
         _tables = tables;
         _cost = cost;
+        // HTIF writes the guest's fromhost at its machine address, past the shadows: the log-dirty
+        // mode sees it only if the board says so.
+        board.HtifWriteObserver = p2m.LogDirtyMachine;
     }
 
     /// <summary>Machine memory the VMM keeps for shadow tables, per hart: 2 MiB and 1/64 of guest RAM.</summary>

@@ -96,8 +96,8 @@ public sealed class TrapAndEmulateVmm : IHartMonitor
     /// <summary>
     /// Starts log-dirty mode (Xen's shadow log-dirty, for a migration's pre-copy): every guest page is
     /// write-protected in the shadows, and the first store to each comes to the VMM, which logs the
-    /// page in the P2M's dirty log and maps it writable. The VMM's own writes (A/D bits) and device DMA
-    /// are logged where they happen.
+    /// page in the P2M's dirty log and maps it writable. The VMM's own writes (A/D bits), device DMA
+    /// and HTIF's answers are logged where they happen.
     /// </summary>
     public void StartDirtyLog()
     {
