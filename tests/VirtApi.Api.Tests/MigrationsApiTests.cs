@@ -387,6 +387,61 @@ public sealed class MigrationsApiTests : IClassFixture<MigrationServer>
     }
 
     [Fact]
+    public async Task ChangingAVmWhileItsColdMigrationStarts_Is409_AndTheChargeMovesWhole()
+    {
+        using var factory = MigrationStartGate.Install(new VirtApiFactory(), out var gate);
+        using var client = factory.CreateClient();
+        var source = await NewHostAsync(client, "starting-src");
+        var target = await NewHostAsync(client, "starting-dst");
+        var vm = await NewVmAsync(client, "starting-vm", await client.ImageIdAsync("hello"), source.Id(), memoryMiB: 16);
+        var console = await client.AttachedAsync(vm, new { kind = "console", model = "emulated" });
+        var sourceBefore = await client.UsageAsync(source.Id());
+        var targetBefore = await client.UsageAsync(target.Id());
+
+        // The row and the target's reservation are in; the worker has not been asked yet.
+        gate.Close();
+        var posted = client.MigrateAsync(vm, new { targetHostId = target.Id(), mode = "cold" });
+        await gate.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+        var patched = await (await client.PatchAsJsonAsync($"/api/v1/vms/{vm}", new { memoryMiB = 32 })).ReadProblemAsync(HttpStatusCode.Conflict, "invalid-state");
+        Assert.NotEqual(JsonValueKind.Undefined, patched.GetProperty("migrationId").ValueKind);
+        await (await client.AttachAsync(vm, new { kind = "block", model = "passthrough", hostDeviceId = source.HostDevice("disk0") })).ReadProblemAsync(HttpStatusCode.Conflict, "invalid-state");
+        await (await client.DeleteAsync($"/api/v1/vms/{vm}/devices/{console.Id()}")).ReadProblemAsync(HttpStatusCode.Conflict, "invalid-state");
+        gate.Open();
+
+        var response = await posted;
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var moved = await client.GetVmAsync(vm);
+        Assert.Equal(target.Id(), moved.GetProperty("hostId").GetGuid());
+        Assert.Equal(16, moved.GetProperty("memoryMiB").GetInt32());
+        var devices = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/vms/{vm}/devices")).GetProperty("items");
+        Assert.Equal([console.Id()], devices.EnumerateArray().Select(d => d.Id()).ToArray());
+        Assert.Equal((sourceBefore.MemoryUsedMiB - 16, sourceBefore.Vms - 1), await client.UsageAsync(source.Id()));
+        Assert.Equal((targetBefore.MemoryUsedMiB + 16, targetBefore.Vms + 1), await client.UsageAsync(target.Id()));
+    }
+
+    [Fact]
+    public async Task DeletingAVmWhileItsMigrationStarts_Answers404_AndReleasesBothHosts()
+    {
+        using var factory = MigrationStartGate.Install(new VirtApiFactory(), out var gate);
+        using var client = factory.CreateClient();
+        var source = await NewHostAsync(client, "gone-src");
+        var target = await NewHostAsync(client, "gone-dst");
+        var sourceBefore = await client.UsageAsync(source.Id());
+        var targetBefore = await client.UsageAsync(target.Id());
+        var vm = await NewVmAsync(client, "gone-vm", await client.ImageIdAsync("hello"), source.Id(), memoryMiB: 16);
+
+        gate.Close();
+        var posted = client.MigrateAsync(vm, new { targetHostId = target.Id(), mode = "cold" });
+        await gate.Reached.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/vms/{vm}")).StatusCode);
+        gate.Open();
+
+        await (await posted).ReadProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(sourceBefore, await client.UsageAsync(source.Id()));
+        Assert.Equal(targetBefore, await client.UsageAsync(target.Id()));
+    }
+
+    [Fact]
     public async Task Failure_OnATargetShortOfMemory_LeavesTheVmRunningOnTheSource_ItsRunUnchanged_AndTheTargetReleased()
     {
         // Every target has 2 machine frames for the guest, fewer than the 3 pages demo-kernel's image

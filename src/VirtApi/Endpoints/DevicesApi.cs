@@ -8,6 +8,7 @@ using VirtApi.Persistence;
 using VirtApi.Persistence.Entities;
 using VirtApi.Problems;
 using VirtApi.Runtime;
+using VirtApi.VmMigration;
 
 namespace VirtApi.Endpoints;
 
@@ -88,6 +89,10 @@ public static class DevicesApi
         {
             return stateProblem;
         }
+        if (await MigrationRules.MigratingAsync(db, vm, "attach a device", cancellationToken) is { } migrating)
+        {
+            return migrating;
+        }
         var now = time.GetUtcNow();
         var plan = await DeviceAssignment.PlanAsync(db, vm.Name, vm.HostId, vm.Devices, [request], _ => "", now, cancellationToken);
         if (plan.Errors is { } fieldErrors)
@@ -131,6 +136,10 @@ public static class DevicesApi
         if (Changeable(vm, supervisor, "detach a device") is { } stateProblem)
         {
             return stateProblem;
+        }
+        if (await MigrationRules.MigratingAsync(db, vm, "detach a device", cancellationToken) is { } migrating)
+        {
+            return migrating;
         }
         vm.Devices.Remove(device);
         db.VmDevices.Remove(device);

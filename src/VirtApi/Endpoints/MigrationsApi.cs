@@ -70,51 +70,48 @@ public static class MigrationsApi
         {
             return ApiProblem.Validation(errors);
         }
-        var vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
-        if (vm is null)
-        {
-            return ApiProblem.NotFound("VM", id);
-        }
-        var target = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == request.TargetHostId, cancellationToken);
-        if (target is null)
-        {
-            return MigrationRules.UnknownTarget(request.TargetHostId!.Value);
-        }
+        // One write transaction from the first read: the VM's host and memory, the target's room and
+        // the migrations under way are what they were when the reservation and its row commit, so a
+        // PATCH, a device change or another migration cannot slip between the checks and the charge.
         var mode = request.Mode!.Value;
-        var live = VmsApi.Live(vm, supervisor);
-        if (await MigrationRules.BlockersAsync(db, live, target, mode, cancellationToken) is { Count: > 0 } blockers)
-        {
-            return await MigrationRules.ProblemAsync(db, live, target, blockers, cancellationToken);
-        }
-
-        var now = time.GetUtcNow();
-        var migration = new MigrationEntity
-        {
-            Id = Guid.CreateVersion7(now),
-            VmId = vm.Id,
-            SourceHostId = vm.HostId,
-            TargetHostId = target.Id,
-            Mode = mode,
-            Phase = mode == MigrationMode.Live ? MigrationPhase.PreCopy : MigrationPhase.StopAndCopy,
-            MaxRounds = request.MaxRounds ?? options.Value.DefaultMaxRounds,
-            StopCopyPages = request.StopCopyPages ?? options.Value.DefaultStopCopyPages,
-            MemoryMiB = vm.MemoryMiB,
-            CreatedAt = now,
-        };
-        // The target's reservation and the row that answers for it commit together, in one write
-        // transaction that also sees a migration of the same VM another request started meanwhile.
+        VmEntity? vm;
+        HostEntity? target;
+        MigrationEntity migration;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            if (await db.Migrations.UnderWay().Where(m => m.VmId == vm.Id).Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellationToken) is { } other)
+            vm = await db.Vms.AsNoTracking().WithDefinition().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+            if (vm is null)
             {
-                await transaction.RollbackAsync(cancellationToken);
-                return MigrationRules.StateConflict(live, $"VM '{vm.Name}' is being migrated already (migration {other}); wait for it to end or cancel it.", other);
+                return ApiProblem.NotFound("VM", id);
+            }
+            target = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == request.TargetHostId, cancellationToken);
+            if (target is null)
+            {
+                return MigrationRules.UnknownTarget(request.TargetHostId!.Value);
+            }
+            var live = VmsApi.Live(vm, supervisor);
+            if (await MigrationRules.BlockersAsync(db, live, target, mode, cancellationToken) is { Count: > 0 } blockers)
+            {
+                return await MigrationRules.ProblemAsync(db, live, target, blockers, cancellationToken);
             }
             if (await HostPlacement.ChargeAsync(db, target.Id, vm.MemoryMiB, cancellationToken) is null)
             {
-                await transaction.RollbackAsync(cancellationToken);
                 return await HostPlacement.CapacityProblemAsync(db, target.Id, vm.MemoryMiB, cancellationToken);
             }
+            var now = time.GetUtcNow();
+            migration = new MigrationEntity
+            {
+                Id = Guid.CreateVersion7(now),
+                VmId = vm.Id,
+                SourceHostId = vm.HostId,
+                TargetHostId = target.Id,
+                Mode = mode,
+                Phase = mode == MigrationMode.Live ? MigrationPhase.PreCopy : MigrationPhase.StopAndCopy,
+                MaxRounds = request.MaxRounds ?? options.Value.DefaultMaxRounds,
+                StopCopyPages = request.StopCopyPages ?? options.Value.DefaultStopCopyPages,
+                MemoryMiB = vm.MemoryMiB,
+                CreatedAt = now,
+            };
             db.Migrations.Add(migration);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -147,8 +144,15 @@ public static class MigrationsApi
             // A cold migration is done when the worker answers; its end is in the database a moment later.
             await recorder.WhenEnded(migration.Id).WaitAsync(cancellationToken);
         }
-        var stored = await db.Migrations.AsNoTracking().Include(m => m.Rounds).FirstAsync(m => m.Id == migration.Id, cancellationToken);
-        return TypedResults.Accepted($"/api/v1/migrations/{migration.Id}", MigrationRules.ToResponse(stored));
+        var started = await db.Migrations.AsNoTracking().Include(m => m.Rounds).FirstOrDefaultAsync(m => m.Id == migration.Id, cancellationToken);
+        if (started is null)
+        {
+            // The VM was deleted after the reservation was made, taking the row (and the reservation)
+            // with it; a worker this request made for it afterwards goes too.
+            await supervisor.RetireAsync(id);
+            return ApiProblem.NotFound("VM", id);
+        }
+        return TypedResults.Accepted($"/api/v1/migrations/{migration.Id}", MigrationRules.ToResponse(started));
     }
 
     /// <summary>

@@ -345,8 +345,9 @@ public static class VmLifecycleApi
         vmId = migration.VmId,
         migrationId = migration.MigrationId,
         phase = EnumNames.ToName(migration.Phase),
+        // The same shape as a round of GET /api/v1/migrations/{id}.
         round = migration.Round is { } r
-            ? new { number = r.Number, pagesSent = r.PagesSent, pagesDirtied = r.PagesDirtied, guestInstructions = r.GuestInstructions, linkInstructions = r.LinkInstructions, durationMs = r.HostMilliseconds }
+            ? new MigrationRoundResponse(r.Number, r.PagesSent, r.PagesDirtied, (long)r.GuestInstructions, (long)r.LinkInstructions, r.HostMilliseconds)
             : null,
         error = migration.Error,
     };

@@ -305,11 +305,7 @@ public static class VmsApi
         }
         // A cold migration that has just ended moves the VM's charge when it is recorded; a memory
         // change is charged to the host the VM ends up on.
-        if (await migrations.SettledAsync(db, id, cancellationToken))
-        {
-            db.ChangeTracker.Clear();
-            vm = await db.Vms.WithDefinition().FirstAsync(v => v.Id == id, cancellationToken);
-        }
+        await migrations.SettledAsync(db, id, cancellationToken);
         var (cpuMode, profile, memoryMode) = VmRules.Modes(request.Cpu, request.Memory, vm);
         if (ModeProblem(cpuMode, profile, memoryMode) is { } modeProblem)
         {
@@ -328,6 +324,17 @@ public static class VmsApi
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Read again under the write lock: a migration may have moved the VM since the first read, or
+        // be starting (its reservation made, the worker not yet asked), which a change must wait out.
+        await db.Entry(vm).ReloadAsync(cancellationToken);
+        if (db.Entry(vm).State == EntityState.Detached)
+        {
+            return ApiProblem.NotFound("VM", id); // deleted meanwhile
+        }
+        if (await MigrationRules.MigratingAsync(db, live, "change its definition", cancellationToken) is { } migrating)
+        {
+            return migrating;
+        }
         if (memory != vm.MemoryMiB && !await HostPlacement.RechargeAsync(db, vm.HostId, memory - vm.MemoryMiB, cancellationToken))
         {
             await transaction.RollbackAsync(cancellationToken);

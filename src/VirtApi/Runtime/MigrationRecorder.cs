@@ -40,18 +40,13 @@ public sealed partial class MigrationRecorder(IServiceScopeFactory scopes, TimeP
     /// <summary>
     /// Waits until every migration of the VM that the database still shows under way has its end
     /// recorded, so a caller about to change the VM's host charge or definition sees where it ended up.
-    /// Callers make sure the VM is not migrating, or stop it first (a live migration would be waited out).
-    /// Returns whether there was one (the caller then reads the VM again).
+    /// Callers make sure the VM is not migrating, or stop it first (a live migration would be waited out),
+    /// and read the VM after it.
     /// </summary>
-    public async Task<bool> SettledAsync(VirtApiDbContext db, Guid vmId, CancellationToken cancellationToken)
+    public async Task SettledAsync(VirtApiDbContext db, Guid vmId, CancellationToken cancellationToken)
     {
         var underWay = await db.Migrations.AsNoTracking().UnderWay().Where(m => m.VmId == vmId).Select(m => m.Id).ToListAsync(cancellationToken);
-        if (underWay.Count == 0)
-        {
-            return false;
-        }
         await Task.WhenAll(underWay.Select(WhenEnded)).WaitAsync(cancellationToken);
-        return true;
     }
 
     void IMigrationObserver.PhaseChanged(Guid migrationId, MigrationPhase phase) => _events.Writer.TryWrite(new PhaseEvent(migrationId, phase));

@@ -51,6 +51,21 @@ public static class MigrationRules
     public static IQueryable<MigrationEntity> UnderWay(this IQueryable<MigrationEntity> migrations) =>
         migrations.Where(m => m.Phase == MigrationPhase.PreCopy || m.Phase == MigrationPhase.StopAndCopy);
 
+    /// <summary>The migration of the VM that is under way, as far as the database knows; null when none is.</summary>
+    public static Task<Guid?> UnderWayAsync(VirtApiDbContext db, Guid vmId, CancellationToken cancellationToken) =>
+        db.Migrations.AsNoTracking().UnderWay().Where(m => m.VmId == vmId).Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// The 409 <c>invalid-state</c> for a change to the VM's definition while a migration of it is under
+    /// way; null when none is. Called in the change's write transaction: a migration that has been
+    /// started but not yet handed to the worker does not show in the VM's state, and the worker would
+    /// move the definition it was given, on the host it was charged to.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> MigratingAsync(VirtApiDbContext db, VmEntity vm, string what, CancellationToken cancellationToken) =>
+        await UnderWayAsync(db, vm.Id, cancellationToken) is { } migrationId
+            ? StateConflict(vm, $"VM '{vm.Name}' is being migrated (migration {migrationId}), which does not allow it to {what}; wait for the migration to end.", migrationId)
+            : null;
+
     /// <summary>
     /// Every reason <paramref name="vm"/> (with its live status and definition) cannot be migrated to
     /// <paramref name="target"/> in <paramref name="mode"/> now: each passthrough device, the target
@@ -85,7 +100,7 @@ public static class MigrationRules
                 MemoryFreeMiB: free,
                 MemoryNeededMiB: vm.MemoryMiB));
         }
-        var underWay = await db.Migrations.AsNoTracking().UnderWay().Where(m => m.VmId == vm.Id).Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellationToken);
+        var underWay = await UnderWayAsync(db, vm.Id, cancellationToken);
         if (StateReason(vm, mode, underWay) is { } reason)
         {
             blockers.Add(new MigrationBlockerResponse(ProblemCode.InvalidState, reason, State: vm.State, MigrationId: underWay));
