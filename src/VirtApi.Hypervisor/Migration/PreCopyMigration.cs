@@ -101,8 +101,8 @@ internal sealed class PreCopyMigration
             {
                 return false;
             }
+            _pagesSent++;
         }
-        _pagesSent += (long)chunk;
         _roundLinkTime += chunk * Plan.Link.InstructionsPerPage;
         InstructionsUntilNextChunk = chunk * Plan.Link.InstructionsPerPage;
         return true;
@@ -153,8 +153,9 @@ internal sealed class PreCopyMigration
         {
             execution = target.Start(SnapshotFormat.Deserialize(state), console);
         }
-        catch (SnapshotFormatException exception)
+        catch (Exception exception) when (exception is SnapshotFormatException or ArgumentException or InvalidOperationException or IOException)
         {
+            // A state the target cannot take, or a disk it cannot open: the VM stays on the source.
             error = $"the target could not start the VM: {exception.Message}";
             return null;
         }

@@ -124,7 +124,18 @@ public sealed class VmWorker
     {
         while (_commands.TryDequeue(out var command))
         {
-            command.Answer(Handle(command));
+            VmCommandResult result;
+            try
+            {
+                result = Handle(command);
+            }
+            catch
+            {
+                // A VMM fault: the sender is answered before the scheduler crashes the VM (Fault).
+                command.Answer(new VmCommandResult(false, _status) { Refusal = "the VMM faulted while handling the command" });
+                throw;
+            }
+            command.Answer(result);
         }
     }
 
@@ -424,7 +435,14 @@ public sealed class VmWorker
         }
         _migration = null;
         SwitchTo(arrived, migration.Plan.Target);
-        if (migration.GuestHeld)
+        GoOn(migration.GuestHeld);
+        migration.Observer.Ended(migration.Id, migration.Report(MigrationPhase.Completed, downtime, null, _status));
+    }
+
+    /// <summary>After a live migration ends, moved or not: the VM runs, or stays paused if its pause point held it during pre-copy.</summary>
+    private void GoOn(bool heldAtPausePoint)
+    {
+        if (heldAtPausePoint)
         {
             SetStatus(VmState.Paused, StopReasons.PausePoint, null);
         }
@@ -432,13 +450,20 @@ public sealed class VmWorker
         {
             SetStatus(VmState.Running, null, null);
         }
-        migration.Observer.Ended(migration.Id, migration.Report(MigrationPhase.Completed, downtime, null, _status));
     }
 
     /// <summary>The VM continues on the target: the source's machine (and its frames) is released only now that the target has it.</summary>
     private void SwitchTo(IGuestExecution arrived, VmSpec spec)
     {
-        Release();
+        try
+        {
+            Release();
+        }
+        catch (IOException)
+        {
+            // The source's disks could not be synced as it let go of them. The target has them open and
+            // writes through, so the move stands; the VM is not crashed for the source's leftovers.
+        }
         _execution = arrived;
         _spec = spec;
         _idle = false;
@@ -460,14 +485,7 @@ public sealed class VmWorker
         _execution?.StopDirtyLog();
         if (_status.State == VmState.Migrating)
         {
-            if (migration.GuestHeld)
-            {
-                SetStatus(VmState.Paused, StopReasons.PausePoint, null);
-            }
-            else
-            {
-                SetStatus(VmState.Running, null, null);
-            }
+            GoOn(migration.GuestHeld);
         }
         migration.Observer.Ended(migration.Id, migration.Report(phase, null, error, _status));
     }

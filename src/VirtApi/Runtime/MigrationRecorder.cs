@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using VirtApi.Hosts;
@@ -100,9 +101,10 @@ public sealed partial class MigrationRecorder(IServiceScopeFactory scopes, TimeP
                     break;
             }
         }
-        catch (Exception exception) when (exception is DbUpdateException or InvalidOperationException)
+        catch (Exception exception) when (exception is DbUpdateException or DbException or InvalidOperationException)
         {
-            // A migration whose VM was deleted meanwhile has no row left to update.
+            // A migration whose VM was deleted meanwhile has no row left to update; a database that
+            // cannot be written (busy, full) must not stop the recorder for every other migration.
             LogWriteFailed(logger, exception, reported.Id);
         }
         finally

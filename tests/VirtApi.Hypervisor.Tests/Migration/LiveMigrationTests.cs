@@ -1,3 +1,4 @@
+using VirtApi.Hypervisor.Devices;
 using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Techniques;
@@ -79,6 +80,37 @@ public sealed class LiveMigrationTests
         vm.RunToEnd();
         Assert.Equal(reference.Console, vm.Console);
         Assert.Equal(reference.Statistics.InstructionsRetired, vm.Status.InstructionsRetired);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void TargetCannotOpenTheDisk_FailsTheMigration_AndTheVmRunsOnOnTheSource(CpuMode mode)
+    {
+        var reference = Reference(mode);
+        var folder = Directory.CreateTempSubdirectory("virtapi-migration-disk-").FullName;
+        try
+        {
+            var disk = new VmDeviceSpec(Guid.NewGuid(), "ata0", DeviceKind.Block, DeviceModel.Emulated, 0, new DiskBacking(Path.Combine(folder, "disk.img"), 1 << 20));
+            var vm = SteppedVm.Boot(DemoKernel, mode, devices: [disk]);
+            vm.RunTo(reference.Statistics.InstructionsRetired / 4);
+            // On the target the disk's folder is a file: the target cannot open it.
+            var blocked = Path.Combine(folder, "not-a-folder");
+            File.WriteAllText(blocked, "");
+            var target = vm.Spec with { Devices = [disk with { Disk = new DiskBacking(Path.Combine(blocked, "disk.img"), 1 << 20) }] };
+
+            Assert.True(vm.Migrate(MigrationMode.Live, target: target).Accepted);
+            var report = vm.FinishMigration();
+
+            Assert.Equal(MigrationPhase.Failed, report.Phase);
+            Assert.StartsWith("the target could not start the VM", report.Error);
+            Assert.Equal(VmState.Running, vm.Status.State);
+            vm.RunToEnd();
+            Assert.Equal(reference.Console, vm.Console);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Theory]

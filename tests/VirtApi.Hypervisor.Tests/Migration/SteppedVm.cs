@@ -41,10 +41,11 @@ internal sealed class SteppedVm : IMigrationObserver
 
     public string Console => Encoding.ASCII.GetString(_worker.Console.Read(0, (int)_worker.Console.Written).Bytes);
 
-    public static SteppedVm Boot(byte[] elf, CpuMode mode, int memoryMiB = 64, ulong budget = 400_000_000, ulong quantum = 10_000, int vcpus = 1)
+    public static SteppedVm Boot(
+        byte[] elf, CpuMode mode, int memoryMiB = 64, ulong budget = 400_000_000, ulong quantum = 10_000, int vcpus = 1, IReadOnlyList<VmDeviceSpec>? devices = null)
     {
         var memory = mode == CpuMode.Native ? MemoryMode.Direct : MemoryMode.Shadow;
-        var spec = new VmSpec(Guid.NewGuid(), "migrating", elf, vcpus, memoryMiB, mode, CpuProfile.Riscv, memory, budget);
+        var spec = new VmSpec(Guid.NewGuid(), "migrating", elf, vcpus, memoryMiB, mode, CpuProfile.Riscv, memory, budget, devices);
         var vm = new SteppedVm(spec, new GuestExecutionFactory(), quantum);
         Assert.True(vm.Send(new LifecycleCommand(VmAction.Boot)).Accepted);
         return vm;
@@ -91,12 +92,13 @@ internal sealed class SteppedVm : IMigrationObserver
     public void RunToEnd() => StepUntil(vm => vm.Status.State is VmState.Stopped or VmState.Crashed);
 
     /// <summary>Starts a migration to a target with the VM's own definition.</summary>
-    public VmCommandResult Migrate(MigrationMode mode, int maxRounds = 30, int stopCopyPages = 50, ulong? targetFrames = null, MigrationLink? link = null)
+    public VmCommandResult Migrate(MigrationMode mode, int maxRounds = 30, int stopCopyPages = 50, ulong? targetFrames = null, MigrationLink? link = null, VmSpec? target = null)
     {
         Report = null;
         Phases.Clear();
         Rounds.Clear();
-        LastPlan = new MigrationPlan(Guid.NewGuid(), mode, Spec with { HostType = HypervisorType.BareMetal }, maxRounds, stopCopyPages, targetFrames ?? ((ulong)Spec.MemoryMiB << 8), link ?? new MigrationLink());
+        target ??= Spec with { HostType = HypervisorType.BareMetal };
+        LastPlan = new MigrationPlan(Guid.NewGuid(), mode, target, maxRounds, stopCopyPages, targetFrames ?? ((ulong)Spec.MemoryMiB << 8), link ?? new MigrationLink());
         return Send(new MigrateCommand(LastPlan, this));
     }
 

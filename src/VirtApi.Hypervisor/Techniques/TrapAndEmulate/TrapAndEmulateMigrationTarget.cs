@@ -66,7 +66,10 @@ internal sealed class TrapAndEmulateMigrationTarget : IMigrationTarget
         return execution;
     }
 
-    /// <summary>A source machine address as the target's: back to guest-physical through the source's P2M, then through the target's.</summary>
+    /// <summary>
+    /// A source machine address as the target's: back to guest-physical through the source's P2M, then
+    /// through the target's. Its page is a touched page of the guest, so it has arrived and has a frame.
+    /// </summary>
     private ulong ToTarget(ulong sourceMachine, Dictionary<ulong, ulong> sourceToGuest)
     {
         if (sourceMachine == 0)
@@ -74,7 +77,7 @@ internal sealed class TrapAndEmulateMigrationTarget : IMigrationTarget
             return 0;
         }
         if (!sourceToGuest.TryGetValue(sourceMachine >> SparseRam.FrameShift, out var guestFrame)
-            || !_p2m.TryTranslate(_p2m.GuestBase + (guestFrame << SparseRam.FrameShift), out var machine))
+            || !_p2m.TryLookup(_p2m.GuestBase + (guestFrame << SparseRam.FrameShift), out var machine))
         {
             throw new SnapshotFormatException($"machine address 0x{sourceMachine:x} of the source is not a frame of the guest");
         }
