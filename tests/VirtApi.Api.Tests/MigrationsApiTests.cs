@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -198,34 +197,22 @@ public sealed class MigrationsApiTests : IClassFixture<MigrationServer>
         var target = await NewHostAsync(_client, "events-dst");
         var vm = await NewDemoKernelAsync(_client, "events", "trap-and-emulate", source.Id());
         await _client.RunToAsync(vm, "boot", 300_000);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/vms/{vm}/events");
-        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        var events = SseParser.Create(await response.Content.ReadAsStreamAsync(timeout.Token)).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
-        async Task<(string Type, JsonElement Data)> Next()
-        {
-            do
-            {
-                Assert.True(await events.MoveNextAsync());
-            }
-            while (events.Current.EventType == "stats");
-            return (events.Current.EventType, JsonDocument.Parse(events.Current.Data).RootElement.Clone());
-        }
-        Assert.Equal(("state", "paused"), (await Next()) is var first ? (first.Type, first.Data.GetProperty("state").GetString()) : default);
+        await using var events = await VmEventStream.OpenAsync(_client, vm);
+        var first = await events.NextAsync();
+        Assert.Equal(("state", "paused"), (first.Type, first.Data.GetProperty("state").GetString()));
 
         var migration = await _client.MigratedAsync(vm, new { targetHostId = target.Id(), mode = "cold" });
 
-        var copying = await Next();
+        var copying = await events.NextAsync();
         Assert.Equal(("migration", "stop-and-copy"), (copying.Type, copying.Data.GetProperty("phase").GetString()));
         Assert.Equal(migration.Id(), copying.Data.GetProperty("migrationId").GetGuid());
         // The VM is paused on the target, then the migration reports its end.
-        var state = await Next();
+        var state = await events.NextAsync();
         Assert.Equal(("state", "paused"), (state.Type, state.Data.GetProperty("state").GetString()));
         Assert.Equal("migrated", state.Data.GetProperty("stateReason").GetString());
-        var ended = await Next();
+        var ended = await events.NextAsync();
         Assert.Equal(("migration", "completed"), (ended.Type, ended.Data.GetProperty("phase").GetString()));
         Assert.False(ended.Data.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null, ended.Data.ToString());
-        await events.DisposeAsync();
     }
 
     [Theory]

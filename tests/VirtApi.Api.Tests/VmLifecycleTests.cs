@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.ServerSentEvents;
 using System.Text.Json;
 
 namespace VirtApi.Api.Tests;
@@ -124,36 +123,22 @@ public sealed class VmLifecycleTests : IDisposable
     public async Task Events_ArriveInOrder_StateThenConsoleThenTheFinalState()
     {
         var vm = await NewVmAsync("watched", await _client.CreateAsmImageAsync("echo", GuestSources.Echo));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/vms/{vm}/events");
-        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        var events = SseParser.Create(await response.Content.ReadAsStreamAsync(timeout.Token)).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+        await using var events = await VmEventStream.OpenAsync(_client, vm);
 
-        async Task<(string Type, JsonElement Data)> Next()
-        {
-            do
-            {
-                Assert.True(await events.MoveNextAsync());
-            }
-            while (events.Current.EventType == "stats");
-            return (events.Current.EventType, JsonDocument.Parse(events.Current.Data).RootElement.Clone());
-        }
-
-        var first = await Next();
+        var first = await events.NextAsync();
         Assert.Equal(("state", "created"), (first.Type, first.Data.GetProperty("state").GetString()));
         await _client.ActAsync(vm, "boot");
-        var running = await Next();
+        var running = await events.NextAsync();
         Assert.Equal(("state", "running"), (running.Type, running.Data.GetProperty("state").GetString()));
         await _client.PostAsJsonAsync($"/api/v1/vms/{vm}/console", new { input = "ok." });
         var output = "";
         (string Type, JsonElement Data) next;
-        while ((next = await Next()).Type == "console")
+        while ((next = await events.NextAsync()).Type == "console")
         {
             output += next.Data.GetProperty("output").GetString();
         }
         Assert.Equal("ok.", output);
         Assert.Equal(("state", "stopped"), (next.Type, next.Data.GetProperty("state").GetString()));
-        await events.DisposeAsync();
     }
 
     [Fact]
