@@ -1,6 +1,4 @@
-using VirtApi.Hypervisor.Snapshots;
 using VirtApi.Hypervisor.Vm;
-using VirtApi.Machine.Memory;
 
 namespace VirtApi.Hypervisor.Migration;
 
@@ -16,20 +14,21 @@ namespace VirtApi.Hypervisor.Migration;
 /// </summary>
 internal sealed class PreCopyMigration
 {
-    private readonly byte[] _page = new byte[SparseRam.FrameSize];
     private readonly List<MigrationRound> _rounds = [];
+    private readonly MigrationChannel _channel;
     private IReadOnlyList<ulong> _roundPages;
     private int _next;
     private ulong _roundStartInstret;
     private long _roundHostStart;
-    private ulong _roundLinkTime;
-    private long _pagesSent;
+    private ulong _roundStartTime;
+    private long _roundStartPages;
 
     private PreCopyMigration(MigrationPlan plan, IMigrationObserver observer, IMigrationTarget target, IGuestExecution source)
     {
         Plan = plan;
         Observer = observer;
         Target = target;
+        _channel = new MigrationChannel(source, target, plan.Link);
         source.StartDirtyLog();
         _roundPages = source.TouchedPages();
         BeginRound(source);
@@ -48,8 +47,6 @@ internal sealed class PreCopyMigration
 
     /// <summary>The guest reached its pause point during pre-copy: it stays paused, and lands paused.</summary>
     public bool GuestHeld { get; set; }
-
-    public IReadOnlyList<MigrationRound> Rounds => _rounds;
 
     /// <summary>Starts logging dirty pages on <paramref name="source"/> and begins round 0 with every touched page.</summary>
     public static PreCopyMigration Start(MigrationPlan plan, IMigrationObserver observer, IMigrationTarget target, IGuestExecution source)
@@ -78,10 +75,10 @@ internal sealed class PreCopyMigration
             var dirty = source.TakeDirtyLog();
             var round = new MigrationRound(
                 _rounds.Count,
-                _roundPages.Count,
+                (int)(_channel.PagesSent - _roundStartPages),
                 dirty.Count,
                 source.InstructionsRetired - _roundStartInstret,
-                _roundLinkTime,
+                _channel.Time - _roundStartTime,
                 Milliseconds(_roundHostStart));
             _rounds.Add(round);
             Observer.RoundCompleted(Id, round);
@@ -93,18 +90,16 @@ internal sealed class PreCopyMigration
             }
             BeginRound(source);
         }
+        var chunkStart = _channel.Time;
         var end = Math.Min(_next + Plan.Link.ChunkPages, _roundPages.Count);
-        var chunk = (ulong)(end - _next);
         for (; _next < end; _next++)
         {
-            if (!Send(source, Target, _roundPages[_next], _page, out error))
+            if (!_channel.TrySendPage(_roundPages[_next], out error))
             {
                 return false;
             }
-            _pagesSent++;
         }
-        _roundLinkTime += chunk * Plan.Link.InstructionsPerPage;
-        InstructionsUntilNextChunk = chunk * Plan.Link.InstructionsPerPage;
+        InstructionsUntilNextChunk = _channel.Time - chunkStart;
         return true;
     }
 
@@ -116,65 +111,36 @@ internal sealed class PreCopyMigration
     public IGuestExecution? StopAndCopy(IGuestExecution source, IConsoleOutput console, out MigrationStopAndCopy? downtime, out string? error)
     {
         Observer.PhaseChanged(Id, MigrationPhase.StopAndCopy);
-        var pages = _roundPages.Union(source.TakeDirtyLog()).Order().ToList();
-        var started = Move(source, Target, pages, console, Plan.Link, out downtime, out error);
-        if (downtime is not null)
-        {
-            _pagesSent += downtime.PagesSent;
-        }
-        return started;
+        return Move(_channel, _roundPages.Union(source.TakeDirtyLog()).Order().ToList(), console, out downtime, out error);
     }
 
     /// <summary>The report of the migration as it ended.</summary>
     public MigrationReport Report(MigrationPhase phase, MigrationStopAndCopy? stopAndCopy, string? error, VmStatus status) =>
-        new(phase, [.. _rounds], stopAndCopy, _pagesSent, error, status);
+        new(phase, [.. _rounds], stopAndCopy, _channel.PagesSent, error, status);
 
     /// <summary>
-    /// Moves a VM whose guest does not run: <paramref name="pages"/> and its state cross the link (the
-    /// state as bytes, in the snapshot format, read back on the target), and the target starts the VM.
-    /// All of it is downtime. Also a cold migration's whole work.
+    /// Moves a VM whose guest does not run: <paramref name="pages"/> and its state cross
+    /// <paramref name="channel"/>, and the target starts the VM. All of it is downtime, measured on the
+    /// channel. Also a cold migration's whole work.
     /// </summary>
-    public static IGuestExecution? Move(
-        IGuestExecution source, IMigrationTarget target, IReadOnlyList<ulong> pages, IConsoleOutput console, MigrationLink link, out MigrationStopAndCopy? downtime, out string? error)
+    public static IGuestExecution? Move(MigrationChannel channel, IReadOnlyList<ulong> pages, IConsoleOutput console, out MigrationStopAndCopy? downtime, out string? error)
     {
         var started = HostTimer.Start();
+        var (startPages, startTime) = (channel.PagesSent, channel.Time);
         downtime = null;
-        var page = new byte[SparseRam.FrameSize];
         foreach (var address in pages)
         {
-            if (!Send(source, target, address, page, out error))
+            if (!channel.TrySendPage(address, out error))
             {
                 return null;
             }
         }
-        var state = SnapshotFormat.Serialize(source.SaveState());
-        IGuestExecution execution;
-        try
+        var execution = channel.SendStateAndStart(console, out var stateBytes, out error);
+        if (execution is not null)
         {
-            execution = target.Start(SnapshotFormat.Deserialize(state), console);
+            downtime = new MigrationStopAndCopy((int)(channel.PagesSent - startPages), stateBytes, channel.Time - startTime, Milliseconds(started));
         }
-        catch (Exception exception) when (exception is SnapshotFormatException or ArgumentException or InvalidOperationException or IOException)
-        {
-            // A state the target cannot take, or a disk it cannot open: the VM stays on the source.
-            error = $"the target could not start the VM: {exception.Message}";
-            return null;
-        }
-        var linkTime = ((ulong)pages.Count * link.InstructionsPerPage) + (((ulong)state.Length * link.InstructionsPerPage) + SparseRam.FrameSize - 1) / SparseRam.FrameSize;
-        downtime = new MigrationStopAndCopy(pages.Count, state.Length, linkTime, Milliseconds(started));
-        error = null;
         return execution;
-    }
-
-    private static bool Send(IGuestExecution source, IMigrationTarget target, ulong address, byte[] page, out string? error)
-    {
-        source.ReadPage(address, page);
-        if (target.TryReceive(address, page))
-        {
-            error = null;
-            return true;
-        }
-        error = $"the target host ran out of machine memory for the guest after {target.FramesInUse} frames (page 0x{address:x} had none)";
-        return false;
     }
 
     private void BeginRound(IGuestExecution source)
@@ -182,7 +148,8 @@ internal sealed class PreCopyMigration
         _next = 0;
         _roundStartInstret = source.InstructionsRetired;
         _roundHostStart = HostTimer.Start();
-        _roundLinkTime = 0;
+        _roundStartTime = _channel.Time;
+        _roundStartPages = _channel.PagesSent;
     }
 
     private static double Milliseconds(long started)

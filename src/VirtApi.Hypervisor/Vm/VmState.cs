@@ -40,4 +40,20 @@ public static class VmLifecycle
     };
 
     public static bool Allows(VmState state, VmAction action) => AllowedActions(state).Contains(action);
+
+    /// <summary>
+    /// Whether the state allows a migration in <paramref name="mode"/> (DESIGN.md "Migration"): live moves
+    /// a running VM; cold one that does not run (created, paused, stopped, crashed).
+    /// </summary>
+    public static bool AllowsMigration(VmState state, Migration.MigrationMode mode) =>
+        mode == Migration.MigrationMode.Live ? state == VmState.Running : state is not (VmState.Running or VmState.Migrating);
+
+    /// <summary>Why the state does not allow a migration in <paramref name="mode"/>, in words a client acts on; null when it does.</summary>
+    public static string? MigrationRefusal(VmState state, Migration.MigrationMode mode) => AllowsMigration(state, mode)
+        ? null
+        : state == VmState.Migrating
+            ? "it is migrating; wait for the migration to end or cancel it"
+            : mode == Migration.MigrationMode.Live
+                ? $"it is {Statistics.CounterNames.Name(state)}; a live migration needs a running VM (migrate it cold instead)"
+                : "it is running; a cold migration needs a VM that is not running (pause or stop it first, or migrate it live)";
 }

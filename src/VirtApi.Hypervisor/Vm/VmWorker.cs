@@ -358,14 +358,7 @@ public sealed class VmWorker
     {
         var plan = command.Plan;
         var observer = new PublishingObserver(command.Observer, _events, Id);
-        var refusal = _migration is not null
-            ? "another migration of this VM is under way"
-            : plan.Mode == MigrationMode.Live && (_status.State != VmState.Running || _execution is null)
-                ? $"a live migration needs a running VM; this one is {CounterNames.Name(_status.State)}"
-                : plan.Mode == MigrationMode.Cold && _status.State is VmState.Running or VmState.Migrating
-                    ? $"a cold migration needs a VM that is not running; this one is {CounterNames.Name(_status.State)} (pause or stop it first)"
-                    : null;
-        if (refusal is not null)
+        if (VmLifecycle.MigrationRefusal(_status.State, plan.Mode) is { } refusal)
         {
             return new VmCommandResult(false, _status) { Refusal = refusal };
         }
@@ -387,16 +380,17 @@ public sealed class VmWorker
         }
         // Cold: the guest is paused, so the whole move is one stop-and-copy of every touched page.
         observer.PhaseChanged(plan.MigrationId, MigrationPhase.StopAndCopy);
-        var arrived = PreCopyMigration.Move(_execution, target, _execution.TouchedPages(), _consoleSink, plan.Link, out var downtime, out var error);
+        var channel = new MigrationChannel(_execution, target, plan.Link);
+        var arrived = PreCopyMigration.Move(channel, _execution.TouchedPages(), _consoleSink, out var downtime, out var error);
         if (arrived is null)
         {
             target.Dispose();
-            observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Failed, [], null, 0, error, _status));
+            observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Failed, [], null, channel.PagesSent, error, _status));
             return new VmCommandResult(true, _status);
         }
         SwitchTo(arrived, plan.Target);
         SetStatus(VmState.Paused, StopReasons.Migrated, null);
-        observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Completed, [], downtime, downtime!.PagesSent, null, _status));
+        observer.Ended(plan.MigrationId, new MigrationReport(MigrationPhase.Completed, [], downtime, channel.PagesSent, null, _status));
         return new VmCommandResult(true, _status);
     }
 

@@ -136,7 +136,7 @@ public static class MigrationsApi
             recorder.Forget(migration.Id);
             await UndoAsync(db, migration, CancellationToken.None);
             return answer.Refusal is { } refusal
-                ? MigrationRules.StateConflict(vm.WithStatus(answer.Status), $"VM '{vm.Name}' cannot be migrated {EnumNames.ToName(mode)}: {refusal}.")
+                ? VmLifecycleApi.InvalidState(vm.WithStatus(answer.Status), $"VM '{vm.Name}' cannot be migrated {EnumNames.ToName(mode)}: {refusal}.")
                 : ApiProblem.NotFound("VM", id); // the worker retired: the VM was deleted meanwhile
         }
         if (mode == MigrationMode.Cold)

@@ -112,10 +112,25 @@ public static class VmLifecycleApi
     internal static ProblemHttpResult StateConflict(VmEntity vm, string what)
     {
         var allowed = VmLifecycle.AllowedActions(vm.State).Select(EnumNames.ToName).ToArray();
-        return ApiProblem.Conflict(
-            ProblemCode.InvalidState,
-            $"VM '{vm.Name}' is {EnumNames.ToName(vm.State)}, which does not allow it to {what}; allowed: {(allowed.Length > 0 ? string.Join(", ", allowed) : "none")}.",
-            new Dictionary<string, object?> { ["state"] = EnumNames.ToName(vm.State), ["allowedActions"] = allowed });
+        return InvalidState(vm, $"VM '{vm.Name}' is {EnumNames.ToName(vm.State)}, which does not allow it to {what}; allowed: {(allowed.Length > 0 ? string.Join(", ", allowed) : "none")}.");
+    }
+
+    /// <summary>
+    /// The 409 <c>invalid-state</c> with <paramref name="detail"/>: its extensions name the VM's state,
+    /// the actions it allows, and the migration under way when one is what stands in the way.
+    /// </summary>
+    internal static ProblemHttpResult InvalidState(VmEntity vm, string detail, Guid? migrationId = null)
+    {
+        var extensions = new Dictionary<string, object?>
+        {
+            ["state"] = EnumNames.ToName(vm.State),
+            ["allowedActions"] = VmLifecycle.AllowedActions(vm.State).Select(EnumNames.ToName).ToArray(),
+        };
+        if (migrationId is not null)
+        {
+            extensions["migrationId"] = migrationId;
+        }
+        return ApiProblem.Conflict(ProblemCode.InvalidState, detail, extensions);
     }
 
     public static async Task<Results<Ok<ConsoleOutputResponse>, ValidationProblem, ProblemHttpResult>> GetConsole(

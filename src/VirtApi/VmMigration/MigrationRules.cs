@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using VirtApi.Contracts;
 using VirtApi.Devices;
+using VirtApi.Endpoints;
 using VirtApi.Hosts;
 using VirtApi.Hypervisor.Migration;
 using VirtApi.Hypervisor.Vm;
@@ -63,7 +64,7 @@ public static class MigrationRules
     /// </summary>
     public static async Task<ProblemHttpResult?> MigratingAsync(VirtApiDbContext db, VmEntity vm, string what, CancellationToken cancellationToken) =>
         await UnderWayAsync(db, vm.Id, cancellationToken) is { } migrationId
-            ? StateConflict(vm, $"VM '{vm.Name}' is being migrated (migration {migrationId}), which does not allow it to {what}; wait for the migration to end.", migrationId)
+            ? VmLifecycleApi.InvalidState(vm, $"VM '{vm.Name}' is being migrated (migration {migrationId}), which does not allow it to {what}; wait for the migration to end.", migrationId)
             : null;
 
     /// <summary>
@@ -109,21 +110,10 @@ public static class MigrationRules
     }
 
     /// <summary>Why the VM's state does not allow the migration; null when it does.</summary>
-    private static string? StateReason(VmEntity vm, MigrationMode mode, Guid? underWay)
-    {
-        var state = EnumNames.ToName(vm.State);
-        if (underWay is { } other)
-        {
-            return $"VM '{vm.Name}' is being migrated already (migration {other}); wait for it to end or cancel it.";
-        }
-        return vm.State == VmState.Migrating
-            ? $"VM '{vm.Name}' is migrating; wait for the migration to end or cancel it."
-            : mode == MigrationMode.Live && vm.State != VmState.Running
-                ? $"VM '{vm.Name}' is {state}; a live migration needs a running VM (migrate it cold instead)."
-                : mode == MigrationMode.Cold && vm.State == VmState.Running
-                    ? $"VM '{vm.Name}' is running; a cold migration needs a VM that is not running (pause or stop it first, or migrate it live)."
-                    : null;
-    }
+    private static string? StateReason(VmEntity vm, MigrationMode mode, Guid? underWay) =>
+        underWay is { } other
+            ? $"VM '{vm.Name}' is being migrated already (migration {other}); wait for it to end or cancel it."
+            : VmLifecycle.MigrationRefusal(vm.State, mode) is { } refusal ? $"VM '{vm.Name}' cannot be migrated {EnumNames.ToName(mode)}: {refusal}." : null;
 
     /// <summary>
     /// The 409 POST answers for the first blocker, with the shape the same code has elsewhere: the
@@ -137,24 +127,9 @@ public static class MigrationRules
         {
             ProblemCode.PassthroughDeviceAttached => DeviceRules.Blocked(vm, DeviceRules.Blockers(vm.Devices), "be migrated"),
             ProblemCode.HostCapacity => await HostPlacement.CapacityProblemAsync(db, target.Id, vm.MemoryMiB, cancellationToken),
-            ProblemCode.InvalidState => StateConflict(vm, first.Detail, first.MigrationId),
+            ProblemCode.InvalidState => VmLifecycleApi.InvalidState(vm, first.Detail, first.MigrationId),
             _ => ApiProblem.Conflict(first.Code, first.Detail, new Dictionary<string, object?> { ["hostId"] = target.Id }),
         };
-    }
-
-    /// <summary>The 409 <c>invalid-state</c> for a migration the VM's state does not allow, naming the state and the actions it allows.</summary>
-    public static ProblemHttpResult StateConflict(VmEntity vm, string detail, Guid? migrationId = null)
-    {
-        var extensions = new Dictionary<string, object?>
-        {
-            ["state"] = EnumNames.ToName(vm.State),
-            ["allowedActions"] = VmLifecycle.AllowedActions(vm.State).Select(EnumNames.ToName).ToArray(),
-        };
-        if (migrationId is not null)
-        {
-            extensions["migrationId"] = migrationId;
-        }
-        return ApiProblem.Conflict(ProblemCode.InvalidState, detail, extensions);
     }
 
     /// <summary>The 409 for a cancel outside pre-copy.</summary>
